@@ -1,0 +1,161 @@
+"""`chargen-tui train` and `chargen-tui generate`: the headless face of the engine.
+
+Everything a user can get wrong is checked before TensorFlow is imported (it takes seconds), and
+every such mistake ends in one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+from dataclasses import fields
+from pathlib import Path
+
+from rich.console import Console
+
+from .config import Config, resume_config
+from .corpus import DEFAULT_CORPUS_NAME, default_corpus, read_corpus
+from .errors import UserError
+from .run_dir import RunDir, atomic_write_text, open_run
+
+# Config fields the CLI exposes as --flags (the rest are set in code or by the app).
+_TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers", "dropout",
+                "learning_rate", "clipnorm", "seed", "val_fraction", "time_limit", "workers",
+                "sample_length")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except UserError as error:
+        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        return 2
+
+
+# --- train ------------------------------------------------------------------------------------
+def _train(args: argparse.Namespace) -> int:
+    changes = {name: getattr(args, name) for name in _TRAIN_FLAGS if getattr(args, name) is not None}
+    if args.no_multiprocessing:
+        changes["use_multiprocessing"] = False
+    if args.corpus is not None:
+        changes["corpus"] = str(Path(args.corpus).resolve())
+    if args.encoding is not None:
+        changes["encoding"] = args.encoding
+    run_dir = RunDir(args.out or _default_out(args.corpus))
+    if args.resume and run_dir.has_run():
+        config = resume_config(run_dir.read_config(), changes)
+    else:
+        config = Config(**changes).validate()
+    text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
+    open_run(run_dir, config, text, args.resume)  # every check that needs no TensorFlow, now
+
+    from .tf_runtime import send_tensorflow_logs_to
+    send_tensorflow_logs_to(run_dir.log_path)
+    console = Console(soft_wrap=True)  # piped output keeps whole lines
+    with console.status("starting TensorFlow...") if console.is_terminal else contextlib.nullcontext():
+        from .training import train
+    from .report import TrainingReport
+
+    stop = threading.Event()
+    report = TrainingReport(console)
+    _stop_on_ctrl_c(stop, console)
+    try:
+        train(config, text, run_dir, report, resume=args.resume, stop=stop,
+              corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
+    finally:
+        report.close()
+    return 0
+
+
+def _default_out(corpus: str | None) -> Path:
+    return Path("runs") / (Path(corpus).stem if corpus else "default")
+
+
+def _stop_on_ctrl_c(stop: threading.Event, console: Console) -> None:
+    """First Ctrl-C: stop after this batch, checkpoint kept. Second: leave at once (checkpoints are atomic)."""
+    def handle(signum, frame):
+        if stop.is_set():
+            os._exit(130)  # not sys.exit: the data loader's threads could hold the exit forever
+        stop.set()
+        console.print("[yellow]stopping after this batch (Ctrl-C again to quit at once)...[/]")
+    signal.signal(signal.SIGINT, handle)
+
+
+# --- generate ---------------------------------------------------------------------------------
+def _generate(args: argparse.Namespace) -> int:
+    if args.length < 0 or args.n < 1 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
+        raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more")
+    run_dir = RunDir(args.run_dir)
+    run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()  # fail fast, before TensorFlow
+
+    from .tf_runtime import send_tensorflow_logs_to
+    send_tensorflow_logs_to(_cache_dir() / "tensorflow.log")
+    from .sampling import Sampler
+    sampler = Sampler.from_run_dir(run_dir)
+    unknown = sampler.vocab.unknown_chars(args.prefix)
+    if unknown:
+        Console(stderr=True).print(f"note: the model never saw {''.join(sorted(unknown))!r} in the prefix; "
+                                   "it skips those characters", highlight=False)
+    texts = sampler.generate(args.prefix, args.length, temperature=args.temperature, n=args.n,
+                             top_k=args.top_k, seed=args.seed)
+    output = "\n".join(args.prefix + text + "\n" for text in texts)
+    if args.out:
+        atomic_write_text(Path(args.out), output)
+    else:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    return 0
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargen-tui"
+
+
+# --- arguments --------------------------------------------------------------------------------
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chargen-tui", description="Train a character-level LSTM on "
+                                     "your own text, and generate with it.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model on a text file (or the embedded default)",
+                                description="Train a character-level LSTM. Ctrl-C stops after the current "
+                                "batch with a checkpoint; run the same command with --resume to continue.")
+    train.add_argument("corpus", nargs="?", help="UTF-8 text file (default: Python's documentation "
+                       "topics, which ship with Python)")
+    train.add_argument("--out", metavar="RUN_DIR", help="run folder (default: runs/CORPUS_NAME)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    train.add_argument("--encoding", help="the corpus' text encoding (default: utf-8)")
+    defaults = {f.name: f.default for f in fields(Config)}
+    for name in _TRAIN_FLAGS:
+        kind = float if isinstance(defaults[name], float) or defaults[name] is None else int
+        train.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, metavar="N",
+                           help=f"default: {defaults[name]}")
+    train.add_argument("--no-multiprocessing", action="store_true",
+                       help="load batches in threads instead of worker processes")
+    train.set_defaults(run=_train)
+
+    generate = commands.add_parser("generate", help="generate text from a trained run folder")
+    generate.add_argument("run_dir", metavar="RUN_DIR")
+    generate.add_argument("--prefix", default="", help="text to continue (default: none)")
+    generate.add_argument("--length", type=int, default=200, help="characters to generate (default: 200)")
+    generate.add_argument("--temperature", type=float, default=0.5,
+                          help="0 = always the likeliest character; higher = more adventurous (default: 0.5)")
+    generate.add_argument("-n", type=int, default=1, help="how many texts (default: 1)")
+    generate.add_argument("--top-k", type=int, default=None, help="sample only from the k likeliest characters")
+    generate.add_argument("--seed", type=int, default=None, help="a fixed seed gives the same text every time")
+    generate.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    generate.set_defaults(run=_generate)
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

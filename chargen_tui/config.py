@@ -1,0 +1,108 @@
+"""Every knob of a training run, in one dataclass (as nanoGPT keeps its knobs in one place).
+
+The CLI builds its flags from these fields, the run folder stores them as `config.json`, and the
+app will show them with their defaults. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import UserError
+
+
+@dataclass
+class Config:
+    # Corpus
+    corpus: str | None = None  # a text file; None trains on the embedded default corpus
+    encoding: str = "utf-8"
+    # Data
+    seq_len: int = 100  # characters of context per training window (and the generation window)
+    batch_size: int = 64
+    val_fraction: float = 0.1  # the last part of the corpus, contiguous, never trained on
+    # Model
+    embedding_dim: int = 64
+    units: int = 256
+    layers: int = 1
+    dropout: float = 0.0
+    # Optimisation
+    learning_rate: float = 2e-3
+    clipnorm: float = 1.0  # gradient clipping by global norm keeps a char-LSTM from exploding
+    epochs: int = 20
+    seed: int = 0  # fixes initial weights, data order and the per-epoch samples
+    time_limit: float | None = None  # seconds of training in this session; stops cleanly after
+    # Data pipeline (keras.utils.PyDataset)
+    workers: int = 1
+    use_multiprocessing: bool = True
+    max_queue_size: int = 10
+    # Per-epoch samples
+    sample_length: int = 200
+    sample_temperatures: tuple[float, ...] = field(default=(0.2, 0.5, 1.0, 1.2))
+
+    def validate(self) -> "Config":
+        """Raise UserError naming the first impossible setting; return self when all are fine."""
+        positive = ("seq_len", "batch_size", "embedding_dim", "units", "layers", "epochs",
+                    "max_queue_size", "sample_length")
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UserError(f"--{_flag(name)} must be a whole number of at least 1, not {value!r}")
+        checks = [
+            (0 < self.val_fraction < 0.5, "--val-fraction must be between 0 and 0.5 (e.g. 0.1)"),
+            (0 <= self.dropout < 1, "--dropout must be at least 0 and below 1 (e.g. 0.2)"),
+            (_finite(self.learning_rate) and self.learning_rate > 0,
+             "--learning-rate must be a positive number (e.g. 0.002)"),
+            (_finite(self.clipnorm) and self.clipnorm > 0, "--clipnorm must be a positive number"),
+            (self.time_limit is None or (_finite(self.time_limit) and self.time_limit > 0),
+             "--time-limit must be a positive number of seconds"),
+            (isinstance(self.workers, int) and self.workers >= 0,
+             "--workers must be 0 (load batches in the training thread) or more"),
+            (all(_finite(t) and t >= 0 for t in self.sample_temperatures),
+             "sample temperatures must be numbers of at least 0"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(message)
+        return self
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        """Build from a dict, ignoring keys this version does not know (newer run folders)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "sample_temperatures" in values:
+            values["sample_temperatures"] = tuple(values["sample_temperatures"])
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+
+# Settings that define the model, its optimiser and its data order: a resumed run must keep them.
+# The others (epochs, time limit, pipeline, samples) may change between sessions of one run.
+FIXED_ON_RESUME = ("seq_len", "batch_size", "val_fraction", "embedding_dim", "units", "layers",
+                   "dropout", "learning_rate", "clipnorm", "seed")
+
+
+def resume_config(saved: Config, changes: dict[str, Any]) -> Config:
+    """The saved config with `changes` applied, refusing changes a resumed run cannot take."""
+    for name in FIXED_ON_RESUME:
+        if name in changes and changes[name] != getattr(saved, name):
+            raise UserError(f"--{_flag(name)} {changes[name]} differs from this run's {getattr(saved, name)}: "
+                            "resume with the run's setting, or start a new --out")
+    return saved.replace(**changes).validate()
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")

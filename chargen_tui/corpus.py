@@ -1,0 +1,86 @@
+"""Reading the user's text, with an error a person can act on for each way it can go wrong.
+
+Line endings are normalised to "\\n" so that a text saved on Windows trains the same model.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+from pathlib import Path
+
+from .errors import UserError
+
+DEFAULT_CORPUS_NAME = "Python's documentation topics (pydoc_data)"
+_BINARY_SNIFF_BYTES = 8192
+
+
+def read_corpus(path: str | Path, encoding: str = "utf-8") -> str:
+    """Return the text of `path`, or raise UserError saying what is wrong and what to do."""
+    path = Path(path)
+    codec = _codec(encoding)
+    data = _read_bytes(path)
+    if not data:
+        raise UserError(f"{path} is empty: give a text file with the writing to learn from")
+    nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
+    if nul >= 0 and not codec.name.startswith(("utf-16", "utf-32")):  # these are full of NULs
+        raise UserError(f"{path} looks like a binary file (NUL byte at offset {nul}): "
+                        "give a plain-text file")
+    text = _decode(path, data, encoding)
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise UserError(f"{path} holds only white space: give a text file with writing in it")
+    return text
+
+
+def default_corpus() -> str:
+    """The embedded default: Python's own documentation topics (~465K characters of prose and code).
+
+    They ship with every CPython, so the project carries no copied text of its own.
+    """
+    try:
+        from pydoc_data.topics import topics
+    except ImportError:  # some Linux distributions strip pydoc_data from their Python
+        raise UserError("this Python has no pydoc_data, so there is no default corpus: "
+                        "give a text file, e.g. `chargen-tui train mytext.txt`") from None
+    return "\n\n".join(topics[key].strip("\n") for key in sorted(topics)) + "\n"
+
+
+def require_length(chars: int, seq_len: int, val_fraction: float) -> int:
+    """The number of validation characters, or UserError when either part is shorter than a window."""
+    val_chars = int(chars * val_fraction)
+    need = seq_len + 1  # one window plus its last target
+    if val_chars < need or chars - val_chars < need:
+        minimum = max(math.ceil(need / val_fraction), 2 * need)
+        raise UserError(f"the corpus has {chars:,} characters; --seq-len {seq_len} with --val-fraction "
+                        f"{val_fraction} needs at least {minimum:,}: give a longer text or a smaller --seq-len")
+    return val_chars
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.exists():
+        raise UserError(f"{path} does not exist: check the path of the text file")
+    if path.is_dir():
+        raise UserError(f"{path} is a folder: give the path of a text file inside it")
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise UserError(f"cannot read {path}: {error.strerror or error}") from None
+
+
+def _codec(encoding: str) -> codecs.CodecInfo:
+    try:
+        return codecs.lookup(encoding)
+    except LookupError:
+        raise UserError(f"unknown encoding {encoding!r}: use a name such as utf-8, latin-1 or cp1252") from None
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        bad = data[error.start:error.start + 1].hex()
+        hint = "pass its encoding, e.g. --encoding latin-1" if _codec(encoding).name == "utf-8" \
+            else "check --encoding"
+        raise UserError(f"{path} is not valid {encoding}: byte 0x{bad} at offset {error.start}; {hint}") from None
+

@@ -1,0 +1,89 @@
+"""What a training run reports, as plain frozen dataclasses.
+
+The training loop calls a subscriber with these; the CLI prints them, the app shows them. They live
+apart from `training.py` so that a reader of events (the app's first paint) need not import
+TensorFlow. Epochs are counted from 1 here, as a person counts them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Union
+
+
+def bits(nats: float) -> float:
+    """Nats per character (Keras' cross-entropy) in bits per character."""
+    return nats / math.log(2)
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    run_dir: str
+    corpus_name: str
+    corpus_chars: int
+    train_chars: int
+    val_chars: int
+    vocab_size: int
+    parameters: int
+    epochs: int
+    batches_per_epoch: int
+    start_epoch: int  # 1 for a new run; later for a resumed one
+    resumed_batches: int  # batches of start_epoch already done before this session
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    epoch: int
+    batch: int  # batches done in this epoch, counting those before a resume
+    batches: int
+    loss: float  # running mean over this epoch (this session's part of it)
+    chars_per_sec: float  # training target characters per second, this epoch, after its first batch
+    eta_seconds: float | None
+
+
+@dataclass(frozen=True)
+class EpochEnd:
+    epoch: int
+    loss: float  # nats per character, mean over the epoch's training batches
+    val_loss: float
+    seconds: float
+    chars_per_sec: float
+    is_best: bool
+
+
+@dataclass(frozen=True)
+class Samples:
+    epoch: int
+    seed: str
+    texts: dict[float, str]  # temperature -> continuation
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    epoch: int  # finished epochs
+    batches_done: int  # batches of the next epoch already trained (after a mid-epoch stop)
+    path: str
+    best_path: str | None  # model.keras, when this epoch improved the validation loss
+
+
+@dataclass(frozen=True)
+class Stopped:
+    reason: str  # "stop requested" or "time limit"
+    epoch: int
+    batches_done: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    epochs: int
+    best_val_loss: float | None
+
+
+@dataclass(frozen=True)
+class Failed:
+    message: str  # one line a person can act on
+
+
+Event = Union[TrainingStarted, BatchProgress, EpochEnd, Samples, CheckpointSaved, Stopped, Finished, Failed]
+Subscriber = Callable[[Event], None]

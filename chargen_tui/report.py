@@ -1,0 +1,97 @@
+"""How `chargen-tui train` shows training events: Rich live progress on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.text import Text
+
+from .events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
+                     TrainingStarted, bits)
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingReport:
+    """A subscriber for `training.train`: call it with each event."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.live = console.is_terminal
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        self.epochs = 0
+
+    def __call__(self, event: Event) -> None:
+        handler = getattr(self, f"_on_{type(event).__name__}")
+        handler(event)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _on_TrainingStarted(self, e: TrainingStarted) -> None:
+        self.epochs = e.epochs
+        where = f"resuming at epoch {e.start_epoch}" + (f", batch {e.resumed_batches + 1}" if e.resumed_batches
+                                                       else "")
+        self.console.print(
+            f"[bold]{e.corpus_name}[/]: {e.corpus_chars:,} characters ({e.train_chars:,} train, "
+            f"{e.val_chars:,} validation), {e.vocab_size} tokens; model {e.parameters:,} parameters; "
+            f"{e.batches_per_epoch:,} batches an epoch; "
+            f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
+            highlight=False)
+
+    def _on_BatchProgress(self, e: BatchProgress) -> None:
+        if not self.live:
+            return
+        if self.progress is None:
+            self.progress = Progress(
+                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
+                MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.3f}"),
+                TextColumn("{task.fields[speed]:,.0f} chars/s"), TextColumn("ETA {task.fields[eta]}"),
+                console=self.console, transient=True, refresh_per_second=4)
+            self.progress.start()
+            self.task = self.progress.add_task("", total=e.batches, epoch=e.epoch, epochs=self.epochs,
+                                               loss=e.loss, speed=e.chars_per_sec, eta="?")
+        self.progress.update(self.task, completed=e.batch, total=e.batches, epoch=e.epoch, loss=e.loss,
+                             speed=e.chars_per_sec, eta=_duration(e.eta_seconds))
+
+    def _on_EpochEnd(self, e: EpochEnd) -> None:
+        self.close()
+        best = "  [green]best[/]" if e.is_best else ""
+        self.console.print(
+            f"epoch {e.epoch}/{self.epochs}  loss {e.loss:.4f} ({bits(e.loss):.3f} bits/char)  "
+            f"val {e.val_loss:.4f} ({bits(e.val_loss):.3f} bits/char)  {e.chars_per_sec:,.0f} chars/s  "
+            f"{e.seconds:.1f} s{best}", highlight=False)
+
+    def _on_Samples(self, e: Samples) -> None:
+        seed_tail = e.seed[-40:]
+        for temperature, text in e.texts.items():
+            self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
+                              style="dim")
+            self.console.print(Text.assemble(("…" + seed_tail, "dim"), (text, "bold")), soft_wrap=True)
+
+    def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
+        at = f"epoch {e.epoch}" + (f" + {e.batches_done} batches" if e.batches_done else "")
+        best = f"; best model -> {e.best_path}" if e.best_path else ""
+        self.console.print(f"[dim]checkpoint ({at}) -> {e.path}{best}[/]", highlight=False)
+
+    def _on_Stopped(self, e: Stopped) -> None:
+        self.close()
+        self.console.print(f"stopped ({e.reason}); continue with the same command and --resume", highlight=False)
+
+    def _on_Finished(self, e: Finished) -> None:
+        self.close()
+        best = f"; best validation loss {e.best_val_loss:.4f} nats/char ({bits(e.best_val_loss):.3f} bits)" \
+            if e.best_val_loss is not None else ""
+        self.console.print(f"[bold green]done[/]: {e.epochs} epochs{best}", highlight=False)
+
+    def _on_Failed(self, e: Failed) -> None:
+        self.close()
+        self.console.print(f"[bold red]error:[/] {e.message}", highlight=False)
