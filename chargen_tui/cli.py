@@ -20,6 +20,7 @@ from rich.console import Console
 from .config import Config, resume_config
 from .corpus import DEFAULT_CORPUS_NAME, default_corpus, read_corpus
 from .errors import UserError
+from .events import Failed
 from .run_dir import RunDir, atomic_write_text, open_run
 
 # Config fields the CLI exposes as --flags (the rest are set in code or by the app).
@@ -69,11 +70,13 @@ def _train(args: argparse.Namespace) -> int:
     report = TrainingReport(console)
     _stop_on_ctrl_c(stop, console)
     try:
-        train(config, text, run_dir, report, resume=args.resume, stop=stop,
-              corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
+        end = train(config, text, run_dir, report, resume=args.resume, stop=stop,
+                    corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
     finally:
         report.close()
-    return 0
+    if isinstance(end, Failed):
+        return 1
+    return 130 if stop.is_set() else 0  # 130: interrupted, as shells report Ctrl-C; scripts stop there
 
 
 def _default_out(corpus: str | None) -> Path:

@@ -25,8 +25,11 @@ from .sampling import Sampler
 from .vocab import Vocab
 
 def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, resume: bool = False,
-          stop: threading.Event | None = None, corpus_name: str = "") -> None:
-    """Train on `text` into `run_dir`, reporting events; raises UserError for bad input or settings."""
+          stop: threading.Event | None = None, corpus_name: str = "") -> Finished | Stopped | Failed:
+    """Train on `text` into `run_dir`, reporting events; returns the last one (how training ended).
+
+    Raises UserError for bad input or settings, before any training starts.
+    """
     config.validate()
     vocab, checkpoint = open_run(run_dir, config, text, resume)
     split = split_corpus(vocab.encode(text), config)
@@ -51,7 +54,7 @@ def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, r
         train_chars=len(split.train), val_chars=len(split.val), vocab_size=vocab.vocab_size,
         parameters=model.count_params(), epochs=config.epochs,
         batches_per_epoch=dataset.batches_per_epoch, start_epoch=start_epoch + 1, resumed_batches=skip))
-    loop.run(model, start_epoch, skip)
+    return loop.run(model, start_epoch, skip)
 
 
 class _Loop(keras.callbacks.Callback):
@@ -74,34 +77,38 @@ class _Loop(keras.callbacks.Callback):
         self.failure: str | None = None
 
     # --- driving fit ------------------------------------------------------------------------
-    def run(self, model: keras.Model, start_epoch: int, skip: int) -> None:
+    def run(self, model: keras.Model, start_epoch: int, skip: int) -> Finished | Stopped | Failed:
         if skip:  # finish the interrupted epoch first, from the batch after the last one trained
             self._fit(model, start_epoch, start_epoch + 1, skip)
             start_epoch += 1
         if not (self.stop_reason or self.failure) and start_epoch < self.config.epochs:
             self._fit(model, start_epoch, self.config.epochs, 0)
-        self._report_end(model)
+        return self._report_end(model)
 
     def _fit(self, model: keras.Model, first_epoch: int, end_epoch: int, skip: int) -> None:
         self.dataset.set_epoch(first_epoch, skip)
         try:
-            model.fit(self.dataset, epochs=end_epoch, initial_epoch=first_epoch, callbacks=[self], verbose=0)
+            # shuffle=False: fit would otherwise reorder our batches with Python's global `random`,
+            # and a resumed run would no longer see the data in the order it was stopped in.
+            model.fit(self.dataset, epochs=end_epoch, initial_epoch=first_epoch, callbacks=[self], verbose=0,
+                      shuffle=False)
         finally:
             # A stop mid-epoch skips the data adapter's epoch end: shut its worker pool down ourselves.
             stop_data_loader(self.dataset)
 
-    def _report_end(self, model: keras.Model) -> None:
+    def _report_end(self, model: keras.Model) -> Finished | Stopped | Failed:
         if self.failure:
-            self.emit(Failed(self.failure))
-            return
-        if self.stop_reason:
+            end = Failed(self.failure)
+        elif self.stop_reason:
             if self.batches_done < self.dataset.batches_per_epoch:  # stopped inside an epoch
                 self._save_checkpoint(model, self.epoch, self.batches_done, best_path=None)
             else:
                 self.epoch, self.batches_done = self.epoch + 1, 0
-            self.emit(Stopped(self.stop_reason, epoch=self.epoch, batches_done=self.batches_done))
-            return
-        self.emit(Finished(epochs=self.config.epochs, best_val_loss=self.best_val_loss))
+            end = Stopped(self.stop_reason, epoch=self.epoch, batches_done=self.batches_done)
+        else:
+            end = Finished(epochs=self.config.epochs, best_val_loss=self.best_val_loss)
+        self.emit(end)
+        return end
 
     # --- Keras callback hooks ---------------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs=None) -> None:

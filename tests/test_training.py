@@ -1,0 +1,179 @@
+"""The training loop: events, the run folder, stop and resume, failures; fit from a non-main thread."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from chargen_tui.errors import UserError
+from chargen_tui.events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
+                                TrainingStarted)
+from chargen_tui.run_dir import RunDir
+from chargen_tui.training import train
+
+from .conftest import child_processes, make_text, run_in_thread, tiny_config
+
+
+class Recorder(list):
+    """A subscriber that keeps every event, and can ask for a stop after `stop_after` batches."""
+
+    def __init__(self, stop: threading.Event | None = None, stop_after: int | None = None):
+        super().__init__()
+        self.stop, self.stop_after = stop, stop_after
+
+    def __call__(self, event):
+        self.append(event)
+        if self.stop is not None and isinstance(event, BatchProgress) and event.batch == self.stop_after:
+            self.stop.set()
+
+    def of(self, kind):
+        return [e for e in self if isinstance(e, kind)]
+
+
+def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp_path, text):
+    run_dir = RunDir(tmp_path / "run")
+    events = Recorder()
+    config = tiny_config(epochs=2, workers=2, use_multiprocessing=True)
+    run_in_thread(lambda: train(config, text, run_dir, events, corpus_name="tiny"))
+
+    started = events.of(TrainingStarted)[0]
+    assert (started.start_epoch, started.epochs, started.corpus_name) == (1, 2, "tiny")
+    progress = events.of(BatchProgress)
+    assert [p.batch for p in progress if p.epoch == 1] == list(range(1, started.batches_per_epoch + 1))
+    assert all(p.loss > 0 and p.chars_per_sec > 0 for p in progress)
+    ends = events.of(EpochEnd)
+    assert [e.epoch for e in ends] == [1, 2] and ends[1].val_loss < ends[0].val_loss
+    samples = events.of(Samples)
+    assert [s.epoch for s in samples] == [1, 2]
+    assert set(samples[0].texts) == {0.2, 0.5, 1.0, 1.2} and all(len(t) == 20 for t in samples[0].texts.values())
+    assert isinstance(events[-1], Finished) and events[-1].best_val_loss == min(e.val_loss for e in ends)
+    assert child_processes() == []  # the data workers are gone
+
+    rows = run_dir.read_metrics()
+    assert [r["epoch"] for r in rows] == [1, 2]
+    assert {"epoch", "loss", "val_loss", "seconds", "chars_per_sec"} <= set(rows[0])
+    assert rows[1]["chars_per_sec"] > 0
+    assert json.loads(run_dir.config_path.read_text())["seq_len"] == 16
+    assert set(json.loads(run_dir.vocab_path.read_text())) == {"char_index"}
+    assert [s["epoch"] for s in run_dir.read_samples()] == [1, 2]
+    keras.saving.load_model(run_dir.model_path, safe_mode=True)
+    assert run_dir.read_checkpoint().epochs_done == 2
+    assert sorted(p.name for p in run_dir.checkpoint_dir.iterdir()) == [
+        "epoch-00002-batch-0000000.keras", "state.json"]  # older checkpoints are cleaned up
+
+
+def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
+    text = make_text(12000, seed=1)
+    config = tiny_config(epochs=2, workers=1, use_multiprocessing=True)
+    whole = RunDir(tmp_path / "whole")
+    train(config, text, whole, Recorder())
+
+    parted = RunDir(tmp_path / "parted")
+    stop = threading.Event()
+    events = Recorder(stop, stop_after=5)
+    run_in_thread(lambda: train(config, text, parted, events, stop=stop))
+    assert events.of(Stopped) == [Stopped("stop requested", epoch=0, batches_done=5)]
+    assert child_processes() == []
+    checkpoint = parted.read_checkpoint()
+    assert (checkpoint.epochs_done, checkpoint.batches_done) == (0, 5)
+    saved = keras.saving.load_model(parted.checkpoint_model_path(checkpoint), safe_mode=True)
+    assert int(saved.optimizer.iterations.numpy()) == 5  # optimizer state is in the checkpoint
+
+    resumed = Recorder()
+    train(config, text, parted, resumed, resume=True)
+    started = resumed.of(TrainingStarted)[0]
+    assert (started.start_epoch, started.resumed_batches) == (1, 5)
+    assert resumed.of(BatchProgress)[0].batch == 6  # it goes on from the next batch
+    # Same data order, same optimizer state: the resumed run ends where the uninterrupted one did.
+    assert [r["epoch"] for r in parted.read_metrics()] == [1, 2]
+    np.testing.assert_allclose(parted.read_metrics()[1]["val_loss"], whole.read_metrics()[1]["val_loss"], rtol=1e-4)
+
+
+def test_resume_after_finished_epochs_continues_the_curve(tmp_path, text):
+    run_dir = RunDir(tmp_path / "run")
+    train(tiny_config(epochs=1), text, run_dir, Recorder())
+    first = run_dir.read_metrics()[0]
+    with pytest.raises(UserError, match="trained 1 epochs already: pass a larger --epochs"):
+        train(tiny_config(epochs=1), text, run_dir, Recorder(), resume=True)
+    events = Recorder()
+    train(tiny_config(epochs=2), text, run_dir, events, resume=True)
+    assert events.of(TrainingStarted)[0].start_epoch == 2
+    second = run_dir.read_metrics()[1]
+    assert second["epoch"] == 2 and second["loss"] < first["loss"]  # no jump back to an untrained loss
+
+
+def test_time_limit_stops_cleanly_with_a_checkpoint(tmp_path):
+    run_dir = RunDir(tmp_path / "run")
+    events = Recorder()
+    train(tiny_config(epochs=50, time_limit=2.0), make_text(12000), run_dir, events)
+    stopped = events.of(Stopped)
+    assert len(stopped) == 1 and stopped[0].reason == "time limit"
+    checkpoint = run_dir.read_checkpoint()
+    assert (checkpoint.epochs_done, checkpoint.batches_done) == (stopped[0].epoch, stopped[0].batches_done)
+    assert events.of(CheckpointSaved)[-1].path.endswith(checkpoint.model_file)
+    assert child_processes() == []
+
+
+def test_exploding_loss_fails_clearly_and_saves_nothing_bad(tmp_path, text):
+    run_dir = RunDir(tmp_path / "run")
+    events = Recorder()
+    train(tiny_config(learning_rate=1e30, clipnorm=1e30), text, run_dir, events)
+    failed = events.of(Failed)
+    assert len(failed) == 1 and "lower --learning-rate" in failed[0].message
+    assert ("NaN" in failed[0].message) or ("exploded" in failed[0].message)
+    assert not run_dir.model_path.exists() and run_dir.read_checkpoint() is None
+    assert events.of(EpochEnd) == []
+
+
+def test_run_folder_guards(tmp_path, text):
+    run_dir = RunDir(tmp_path / "run")
+    train(tiny_config(), text, run_dir, Recorder())
+    with pytest.raises(UserError, match="already holds a run: add --resume"):
+        train(tiny_config(), text, run_dir, Recorder())
+    with pytest.raises(UserError, match="characters this run never saw"):
+        train(tiny_config(epochs=2), text + "Ж§", run_dir, Recorder(), resume=True)
+    with pytest.raises(UserError, match="holds no run to resume"):
+        train(tiny_config(), text, RunDir(tmp_path / "empty"), Recorder(), resume=True)
+
+
+def test_a_kill_between_checkpoints_leaves_the_last_one_loadable(tmp_path, text):
+    """The commit point is state.json: a half-written temp file beside it changes nothing."""
+    run_dir = RunDir(tmp_path / "run")
+    train(tiny_config(), text, run_dir, Recorder())
+    (run_dir.checkpoint_dir / ".epoch-00002-batch-0000000.xyz.tmp.keras").write_bytes(b"half a zip")
+    checkpoint = run_dir.read_checkpoint()
+    keras.saving.load_model(run_dir.checkpoint_model_path(checkpoint), safe_mode=True)
+    events = Recorder()
+    train(tiny_config(epochs=2), text, run_dir, events, resume=True)
+    assert isinstance(events[-1], Finished)
+
+
+def test_core_imports_no_user_interface():
+    """The engine stands alone: the app and the CLI sit on top of it, never the other way."""
+    import pathlib
+    import subprocess
+    import sys
+    code = ("import sys, chargen_tui.training, chargen_tui.sampling, chargen_tui.run_dir;"
+            "print('textual' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert out.strip().splitlines()[-1] == "False"
+    # Keras itself imports rich, so check our own core modules' imports instead.
+    package = pathlib.Path(__file__).parent.parent / "chargen_tui"
+    ui_modules = {"cli.py", "report.py", "__main__.py"}
+    for path in package.glob("*.py"):
+        if path.name not in ui_modules:
+            source = path.read_text()
+            assert "import rich" not in source and "from rich" not in source, path.name
+
+
+def test_batch_progress_is_timely(tmp_path, text):
+    """Progress arrives while an epoch runs (the UI can draw it), not all at the end."""
+    stamps = []
+    train(tiny_config(), text, RunDir(tmp_path / "run"),
+          lambda e: stamps.append(time.monotonic()) if isinstance(e, BatchProgress) else None)
+    assert len(stamps) > 10 and stamps[-1] - stamps[0] > 0
