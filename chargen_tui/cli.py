@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .config import Config, resume_config
+from .config import HELP, Config, resume_config
 from .corpus import DEFAULT_CORPUS_NAME, default_corpus, read_corpus
 from .errors import UserError
 from .events import Failed
@@ -124,8 +124,17 @@ def _cache_dir() -> Path:
 
 
 # --- arguments --------------------------------------------------------------------------------
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (argparse prints the whole usage first)."""
+
+    def error(self, message: str):
+        Console(stderr=True).print(f"[bold red]error:[/] {message} (see `{self.prog} --help`)",
+                                   highlight=False, soft_wrap=True)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chargen-tui", description="Train a character-level LSTM on "
+    parser = _Parser(prog="chargen-tui", description="Train a character-level LSTM on "
                                      "your own text, and generate with it.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -140,10 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     defaults = {f.name: f.default for f in fields(Config)}
     for name in _TRAIN_FLAGS:
         kind = float if isinstance(defaults[name], float) or defaults[name] is None else int
-        train.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None, metavar="N",
-                           help=f"default: {defaults[name]}")
+        default = "none" if defaults[name] is None else defaults[name]
+        train.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None,
+                           metavar="SECONDS" if name == "time_limit" else "X" if kind is float else "N",
+                           help=f"{HELP[name]} (default: {default})")
     train.add_argument("--no-multiprocessing", action="store_true",
-                       help="load batches in threads instead of worker processes")
+                       help="build batches in the training thread (in threads when --workers is 2 or "
+                       "more) instead of worker processes")
     train.set_defaults(run=_train)
 
     generate = commands.add_parser("generate", help="generate text from a trained run folder")

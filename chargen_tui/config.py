@@ -85,6 +85,25 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+# One line per knob, for `--help` and the app's settings form.
+HELP = {
+    "epochs": "passes over the training text",
+    "seq_len": "characters of context per training window, and the generation window",
+    "batch_size": "windows per training step",
+    "embedding_dim": "size of each character's learned vector",
+    "units": "LSTM units per layer",
+    "layers": "stacked LSTM layers",
+    "dropout": "dropout after each LSTM layer (0 = off)",
+    "learning_rate": "Adam's step size",
+    "clipnorm": "gradient clipping by global norm",
+    "seed": "fixes the initial weights, the data order and the samples",
+    "val_fraction": "the last part of the text, held out for validation",
+    "time_limit": "stop cleanly (resumable) after this many seconds of training",
+    "workers": "data worker processes (threads with --no-multiprocessing); 0 = the training thread",
+    "sample_length": "characters in each per-epoch sample",
+}
+
+
 # Settings that define the model, its optimiser and its data order: a resumed run must keep them.
 # The others (epochs, time limit, pipeline, samples) may change between sessions of one run.
 FIXED_ON_RESUME = ("seq_len", "batch_size", "val_fraction", "embedding_dim", "units", "layers",

@@ -71,14 +71,14 @@ class TrainingReport:
             f"{e.seconds:.1f} s{best}", highlight=False)
 
     def _on_Samples(self, e: Samples) -> None:
-        seed_tail = e.seed[-40:]
+        seed_tail = e.seed[-40:].replace("\n", "↵")  # the seed's end as one line, for context
         for temperature, text in e.texts.items():
             self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
                               style="dim")
             self.console.print(Text.assemble(("…" + seed_tail, "dim"), (text, "bold")), soft_wrap=True)
 
     def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
-        at = f"epoch {e.epoch}" + (f" + {e.batches_done} batches" if e.batches_done else "")
+        at = f"epoch {e.epoch + 1}, batch {e.batches_done}" if e.batches_done else f"after epoch {e.epoch}"
         best = f"; best model -> {e.best_path}" if e.best_path else ""
         self.console.print(f"[dim]checkpoint ({at}) -> {e.path}{best}[/]", highlight=False)
 
@@ -90,7 +90,8 @@ class TrainingReport:
         self.close()
         best = f"; best validation loss {e.best_val_loss:.4f} nats/char ({bits(e.best_val_loss):.3f} bits)" \
             if e.best_val_loss is not None else ""
-        self.console.print(f"[bold green]done[/]: {e.epochs} epochs{best}", highlight=False)
+        self.console.print(f"[bold green]done[/]: {e.epochs} epoch{'s' if e.epochs != 1 else ''}{best}",
+                           highlight=False)
 
     def _on_Failed(self, e: Failed) -> None:
         self.close()

@@ -66,6 +66,8 @@ def test_folder_and_impossible_settings_are_one_clear_line(tmp_path, corpus):
     assert_one_line_error(cli("train", str(corpus), "--out", str(tmp_path / "x"), "--resume"), "no run to resume")
     assert_one_line_error(cli("generate", str(tmp_path / "nothing")), "not a run folder")
     assert_one_line_error(cli("generate", str(tmp_path), "--temperature", "-1"), "--temperature")
+    assert_one_line_error(cli("train", str(corpus), "--epochs", "many"), "--epochs", "invalid int")
+    assert_one_line_error(cli("generate"), "RUN_DIR")
 
 
 def test_damaged_or_mismatched_run_folder_is_one_clear_line(tmp_path, trained_run):
