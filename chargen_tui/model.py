@@ -9,6 +9,7 @@ Output: logits `(batch, time, vocab_size)`, a next-character prediction at every
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from .config import Config
 from .errors import UserError
@@ -33,6 +34,25 @@ def compile_model(model: keras.Model, config: Config) -> None:
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+
+
+def random_state(model: keras.Model) -> list[list[int]]:
+    """The state of the model's random generators (dropout masks), which `.keras` files leave out."""
+    return [variable.numpy().tolist() for variable in _seed_states(model)]
+
+
+def set_random_state(model: keras.Model, state: list[list[int]]) -> None:
+    """Restore `random_state`, so that a resumed run draws the dropout masks it would have drawn."""
+    variables = _seed_states(model)
+    if len(state) != len(variables):
+        raise UserError("the checkpoint does not match its model (random state): start a new run with "
+                        "another --out")
+    for variable, value in zip(variables, state):
+        variable.assign(np.array(value, dtype=variable.dtype))
+
+
+def _seed_states(model: keras.Model) -> list:
+    return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
 def load_model(path, vocab_size: int) -> keras.Model:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -62,6 +62,7 @@ class Checkpoint:
     batches_done: int
     best_val_loss: float | None
     model_file: str  # inside checkpoint/
+    rng: list[list[int]] = field(default_factory=list)  # dropout's random generators (not in .keras)
 
 
 class RunDir:

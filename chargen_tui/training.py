@@ -19,7 +19,7 @@ from .data import Split, TrainWindows, split_corpus, stop_data_loader, validatio
 from .errors import UserError
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
                      Subscriber, TrainingStarted, bits)
-from .model import build_model, load_model
+from .model import build_model, load_model, random_state, set_random_state
 from .run_dir import Checkpoint, RunDir, open_run
 from .sampling import Sampler
 from .vocab import Vocab
@@ -42,7 +42,7 @@ def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, r
     samples = [row for row in run_dir.read_samples() if row.get("epoch", 0) <= start_epoch]
     if checkpoint:
         model = load_model(run_dir.checkpoint_model_path(checkpoint), vocab.vocab_size)
-        keras.utils.set_random_seed(config.seed + 1000 * start_epoch + skip)  # fresh dropout noise
+        set_random_state(model, checkpoint.rng)
     else:
         model = build_model(config, vocab.vocab_size)
     dataset = TrainWindows(split.train, config, epoch=start_epoch, skip_batches=skip)
@@ -188,7 +188,8 @@ class _Loop(keras.callbacks.Callback):
         self.emit(Samples(epoch + 1, seed, texts))
 
     def _save_checkpoint(self, model: keras.Model, epochs_done: int, batches_done: int, best_path: str | None):
-        checkpoint = Checkpoint(epochs_done, batches_done, self.best_val_loss, model_file="")
+        checkpoint = Checkpoint(epochs_done, batches_done, self.best_val_loss, model_file="",
+                                rng=random_state(model))
         self.run_dir.save_checkpoint(model, checkpoint)
         self.emit(CheckpointSaved(epochs_done, batches_done,
                                   str(self.run_dir.checkpoint_model_path(checkpoint)), best_path))

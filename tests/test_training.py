@@ -69,7 +69,7 @@ def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp
 
 def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     text = make_text(12000, seed=1)
-    config = tiny_config(epochs=2, workers=1, use_multiprocessing=True)
+    config = tiny_config(epochs=2, workers=1, use_multiprocessing=True, dropout=0.2)
     whole = RunDir(tmp_path / "whole")
     train(config, text, whole, Recorder())
 
@@ -89,7 +89,7 @@ def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     started = resumed.of(TrainingStarted)[0]
     assert (started.start_epoch, started.resumed_batches) == (1, 5)
     assert resumed.of(BatchProgress)[0].batch == 6  # it goes on from the next batch
-    # Same data order, same optimizer state: the resumed run ends where the uninterrupted one did.
+    # Same data order, optimizer state and dropout masks: the resumed run ends where the whole one did.
     assert [r["epoch"] for r in parted.read_metrics()] == [1, 2]
     np.testing.assert_allclose(parted.read_metrics()[1]["val_loss"], whole.read_metrics()[1]["val_loss"], rtol=1e-4)
 
