@@ -38,8 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UserError as error:
-        Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
+        _error(str(error))
         return 2
+    except OSError as error:  # a folder that cannot be written, a full disk: say so, no traceback
+        where = f"{error.filename}: " if error.filename else ""
+        _error(f"{where}{error.strerror or error}: check the path, its permissions and the free disk space")
+        return 1
+    except KeyboardInterrupt:  # Ctrl-C before training started (it has its own handler once it runs)
+        return 130
+
+
+def _error(message: str) -> None:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -128,8 +138,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line (argparse prints the whole usage first)."""
 
     def error(self, message: str):
-        Console(stderr=True).print(f"[bold red]error:[/] {message} (see `{self.prog} --help`)",
-                                   highlight=False, soft_wrap=True)
+        _error(f"{message} (see `{self.prog} --help`)")
         sys.exit(2)
 
 

@@ -166,6 +166,8 @@ def open_run(run_dir: RunDir, config: Config, text: str, resume: bool) -> tuple[
     Returns the vocabulary (new from `text`, or the run's own) and the checkpoint to resume from.
     """
     require_length(len(text), config.seq_len, config.val_fraction)
+    if run_dir.path.exists() and not run_dir.path.is_dir():
+        raise UserError(f"{run_dir.path} is a file, not a folder: choose another --out")
     if not resume:
         if run_dir.has_run():
             raise UserError(f"{run_dir.path} already holds a run: add --resume to continue it, "

@@ -94,11 +94,12 @@ class Sampler:
                              dtype="int32", padding="pre", truncating="pre")[0]
 
     def prime(self, text: str, batch: int = 1) -> tuple[State, np.ndarray]:
-        """Run the seed window through the LSTM; return the state and the next-character logits."""
-        state = [(np.zeros((batch, layer.recurrent.shape[0]), np.float32),) * 2 for layer in self.lstms]
+        """Run the seed window through the LSTM once; return `batch` copies of the state and logits."""
+        state = [(np.zeros((1, layer.recurrent.shape[0]), np.float32),) * 2 for layer in self.lstms]
         for token in self.seed_window(text):
             if token != PAD:
-                state = self._step(state, np.full(batch, token))
+                state = self._step(state, np.array([token]))
+        state = [(np.repeat(h, batch, axis=0), np.repeat(c, batch, axis=0)) for h, c in state]
         return state, self._logits(state)
 
     def generate(self, seed_text: str, length: int, temperature: float = 1.0, n: int = 1,

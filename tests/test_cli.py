@@ -68,6 +68,17 @@ def test_folder_and_impossible_settings_are_one_clear_line(tmp_path, corpus):
     assert_one_line_error(cli("generate", str(tmp_path), "--temperature", "-1"), "--temperature")
     assert_one_line_error(cli("train", str(corpus), "--epochs", "many"), "--epochs", "invalid int")
     assert_one_line_error(cli("generate"), "RUN_DIR")
+    assert_one_line_error(cli("train", str(corpus), "--out", str(corpus)), "is a file, not a folder")
+
+
+def test_an_unwritable_place_is_one_clear_line(tmp_path, corpus, trained_run):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for result in (cli("train", str(corpus), "--out", str(blocker / "run")),
+                   cli("generate", str(trained_run.path), "--length", "5", "--out", str(blocker / "out.txt"))):
+        assert result.returncode == 1 and result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and "a-file" in lines[0], result.stderr
 
 
 def test_damaged_or_mismatched_run_folder_is_one_clear_line(tmp_path, trained_run):
