@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import os
 import signal
 import sys
@@ -97,6 +98,8 @@ def _stop_on_ctrl_c(stop: threading.Event, console: Console) -> None:
     """First Ctrl-C: stop after this batch, checkpoint kept. Second: leave at once (checkpoints are atomic)."""
     def handle(signum, frame):
         if stop.is_set():
+            for worker in multiprocessing.active_children():  # data workers ignore Ctrl-C: end them
+                worker.kill()
             os._exit(130)  # not sys.exit: the data loader's threads could hold the exit forever
         stop.set()
         console.print("[yellow]stopping after this batch (Ctrl-C again to quit at once)...[/]")
