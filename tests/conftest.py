@@ -40,13 +40,14 @@ def text() -> str:
 
 
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory, text):
-    """A run folder trained for two epochs (shared by the sampling and CLI tests)."""
+def trained_run(tmp_path_factory):
+    """A run folder (shared by the sampling and CLI tests) with a 40-character window, trained until
+    greedy generation writes words rather than one repeated character (about 6 s)."""
     from chargen_tui.run_dir import RunDir
     from chargen_tui.training import train
 
     run_dir = RunDir(tmp_path_factory.mktemp("trained") / "run")
-    train(tiny_config(epochs=2), text, run_dir, lambda event: None)
+    train(tiny_config(epochs=3, seq_len=40, units=32), make_text(30000), run_dir, lambda event: None)
     return run_dir
 
 
