@@ -79,7 +79,7 @@ def _train(args: argparse.Namespace) -> int:
 
     stop = threading.Event()
     report = TrainingReport(console)
-    _stop_on_ctrl_c(stop, console)
+    stopped_by = _stop_on_signals(stop, console)
     try:
         end = train(config, text, run_dir, report, resume=args.resume, stop=stop,
                     corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
@@ -87,23 +87,30 @@ def _train(args: argparse.Namespace) -> int:
         report.close()
     if isinstance(end, Failed):
         return 1
-    return 130 if stop.is_set() else 0  # 130: interrupted, as shells report Ctrl-C; scripts stop there
+    # 130 after Ctrl-C, 143 after SIGTERM, as shells report them: a script stops there.
+    return 128 + stopped_by[0] if stopped_by else 0
 
 
 def _default_out(corpus: str | None) -> Path:
     return Path("runs") / (Path(corpus).stem if corpus else "default")
 
 
-def _stop_on_ctrl_c(stop: threading.Event, console: Console) -> None:
-    """First Ctrl-C: stop after this batch, checkpoint kept. Second: leave at once (checkpoints are atomic)."""
+def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
+    """Ctrl-C or SIGTERM (`kill`, `timeout`): stop after this batch with a checkpoint. A second one:
+    leave at once (checkpoints are atomic). Returns the list that will hold the first signal's number."""
+    received: list[int] = []
+
     def handle(signum, frame):
         if stop.is_set():
             for worker in multiprocessing.active_children():  # data workers ignore Ctrl-C: end them
                 worker.kill()
-            os._exit(130)  # not sys.exit: the data loader's threads could hold the exit forever
+            os._exit(128 + signum)  # not sys.exit: the data loader's threads could hold the exit forever
+        received.append(signum)
         stop.set()
         console.print("[yellow]stopping after this batch (Ctrl-C again to quit at once)...[/]")
     signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+    return received
 
 
 # --- generate ---------------------------------------------------------------------------------

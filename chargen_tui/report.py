@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
@@ -18,11 +20,17 @@ def _duration(seconds: float | None) -> str:
 
 
 class TrainingReport:
-    """A subscriber for `training.train`: call it with each event."""
+    """A subscriber for `training.train`: call it with each event.
 
-    def __init__(self, console: Console):
+    Piped output (logs, CI) gets a plain progress line every `plain_every` seconds within an epoch,
+    so a long epoch still shows signs of life, instead of a live bar.
+    """
+
+    def __init__(self, console: Console, plain_every: float = 30.0):
         self.console = console
         self.live = console.is_terminal
+        self.plain_every = plain_every
+        self.last_plain = time.monotonic()
         self.progress: Progress | None = None
         self.task: TaskID | None = None
         self.epochs = 0
@@ -49,6 +57,11 @@ class TrainingReport:
 
     def _on_BatchProgress(self, e: BatchProgress) -> None:
         if not self.live:
+            if time.monotonic() - self.last_plain >= self.plain_every:
+                self.last_plain = time.monotonic()
+                self.console.print(f"epoch {e.epoch}/{self.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}  "
+                                   f"{e.chars_per_sec:,.0f} chars/s  ETA {_duration(e.eta_seconds)}",
+                                   highlight=False)
             return
         if self.progress is None:
             self.progress = Progress(
@@ -64,6 +77,7 @@ class TrainingReport:
 
     def _on_EpochEnd(self, e: EpochEnd) -> None:
         self.close()
+        self.last_plain = time.monotonic()
         best = "  [green]best[/]" if e.is_best else ""
         self.console.print(
             f"epoch {e.epoch}/{self.epochs}  loss {e.loss:.4f} ({bits(e.loss):.3f} bits/char)  "

@@ -174,6 +174,27 @@ def test_ctrl_c_stops_cleanly_then_resume_continues(tmp_path):
     assert rows[-1]["loss"] < rows[0]["loss"]  # the curve goes on; no restart from scratch
 
 
+def test_sigterm_stops_cleanly_with_a_checkpoint(tmp_path, corpus):
+    """`kill` and `timeout` send SIGTERM: the same orderly stop as Ctrl-C, nothing lost."""
+    run = tmp_path / "run"
+    process = subprocess.Popen([sys.executable, "-m", "chargen_tui", "train", str(corpus), "--out", str(run),
+                                "--epochs", "500", *TINY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not RunDir(run).read_metrics() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.terminate()
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 143, err
+    assert "stopped (stop requested)" in out and "Traceback" not in err
+    assert RunDir(run).read_checkpoint().epochs_done >= 1
+    assert _group_is_gone(process.pid)
+
+
 def _group_is_gone(group: int) -> bool:
     for _ in range(50):
         alive = [pid for pid in os.listdir("/proc") if pid.isdigit() and _pgid(int(pid)) == group]
