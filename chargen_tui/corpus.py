@@ -47,14 +47,21 @@ def default_corpus() -> str:
 
 
 def require_length(chars: int, seq_len: int, val_fraction: float) -> int:
-    """The number of validation characters, or UserError when either part is shorter than a window."""
-    val_chars = int(chars * val_fraction)
-    need = seq_len + 1  # one window plus its last target
-    if val_chars < need or chars - val_chars < need:
-        minimum = max(math.ceil(need / val_fraction), 2 * need)
+    """The number of validation characters, or UserError when either part is too short to use."""
+    if not _long_enough(chars, seq_len, val_fraction):
+        minimum = max(math.ceil((seq_len + 1) / val_fraction), 3 * seq_len + 1)
+        while not _long_enough(minimum, seq_len, val_fraction):
+            minimum += 1
         raise UserError(f"the corpus has {chars:,} characters; --seq-len {seq_len} with --val-fraction "
                         f"{val_fraction} needs at least {minimum:,}: give a longer text or a smaller --seq-len")
-    return val_chars
+    return int(chars * val_fraction)
+
+
+def _long_enough(chars: int, seq_len: int, val_fraction: float) -> bool:
+    # Validation needs one window and its last target; training needs one window whatever the
+    # epoch's random offset (below seq_len) is, so two windows' length (see data.TrainWindows).
+    val_chars = int(chars * val_fraction)
+    return val_chars >= seq_len + 1 and chars - val_chars >= 2 * seq_len
 
 
 def _read_bytes(path: Path) -> bytes:

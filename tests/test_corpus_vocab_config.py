@@ -54,6 +54,21 @@ def test_corpus_shorter_than_the_window():
     assert require_length(1010, 100, 0.1) == 101
 
 
+@pytest.mark.parametrize("seq_len, val_fraction", [(100, 0.1), (100, 0.45), (7, 0.3), (40, 0.01), (1, 0.2)])
+def test_the_minimum_length_it_names_is_exactly_enough(seq_len, val_fraction):
+    from chargen_tui.data import TrainWindows, split_corpus, validation_arrays
+
+    with pytest.raises(UserError) as error:
+        require_length(seq_len, seq_len, val_fraction)
+    minimum = int(str(error.value).split("needs at least ")[1].split(":")[0].replace(",", ""))
+    config = Config(seq_len=seq_len, val_fraction=val_fraction, batch_size=4, workers=0)
+    split = split_corpus(np.arange(minimum, dtype=np.int32) % 5 + 1, config)
+    assert len(validation_arrays(split.val, seq_len)[0]) >= 1
+    assert len(TrainWindows(split.train, config)) >= 1
+    with pytest.raises(UserError):
+        require_length(minimum - 1, seq_len, val_fraction)
+
+
 def test_embedded_default_corpus_ships_with_python():
     text = default_corpus()
     assert len(text) > 400_000 and "def " in text
