@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chargen_tui.errors import UserError
 from chargen_tui.run_dir import RunDir
 
 from .conftest import make_text
@@ -193,6 +194,40 @@ def test_sigterm_stops_cleanly_with_a_checkpoint(tmp_path, corpus):
     assert "stopped (stop requested)" in out and "Traceback" not in err
     assert RunDir(run).read_checkpoint().epochs_done >= 1
     assert _group_is_gone(process.pid)
+
+
+def test_a_hard_kill_at_any_moment_leaves_a_run_that_resumes(tmp_path, corpus):
+    """SIGKILL (a crash, a dropped machine) gives no chance to clean up: the atomic writes must."""
+    import keras
+
+    run = RunDir(tmp_path / "run")
+    args = ["train", str(corpus), "--out", str(run.path), *TINY]
+    for delay in (0.0, 0.37, 0.81):  # land at different points of the train/evaluate/checkpoint cycle
+        before = run.read_checkpoint() if run.has_run() else None
+        resume = ["--resume"] if run.has_run() else []
+        process = subprocess.Popen([sys.executable, "-m", "chargen_tui", *args, "--epochs", "500", *resume],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while _epochs_done(run) <= (before.epochs_done if before else 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        checkpoint = run.read_checkpoint()  # the last committed checkpoint is whole
+        keras.saving.load_model(run.checkpoint_model_path(checkpoint), safe_mode=True)
+        assert run.read_config().seq_len == 16 and run.read_vocab().vocab_size > 10
+    target = run.read_checkpoint().epochs_done + 1
+    resumed = cli(*args, "--resume", "--epochs", str(target))
+    assert resumed.returncode == 0, resumed.stderr
+    assert [row["epoch"] for row in run.read_metrics()] == list(range(1, target + 1))
+
+
+def _epochs_done(run: RunDir) -> int:
+    try:
+        checkpoint = run.read_checkpoint()
+    except UserError:  # state.json named a file the writer deleted after we read it: look again
+        return 0
+    return checkpoint.epochs_done if checkpoint else 0
 
 
 def _group_is_gone(group: int) -> bool:
