@@ -145,21 +145,10 @@ def test_ctrl_c_stops_cleanly_then_resume_continues(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(make_text(60000), encoding="utf-8")
     run = tmp_path / "run"
-    args = [sys.executable, "-m", "chargen_tui", "train", str(corpus), "--out", str(run), "--epochs", "30",
-            "--workers", "2", *TINY]
     # A terminal's Ctrl-C goes to the whole process group, data workers included: do the same.
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not RunDir(run).read_metrics() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)  # well inside epoch 2
-        os.killpg(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    process, out, err = _signal_after_first_epoch(
+        ["train", str(corpus), "--out", str(run), "--epochs", "30", "--workers", "2", *TINY],
+        lambda process: (time.sleep(0.5), os.killpg(process.pid, signal.SIGINT)))  # well inside epoch 2
     assert process.returncode == 130, err
     assert "stopped (stop requested)" in out and "--resume" in out
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
@@ -178,18 +167,8 @@ def test_ctrl_c_stops_cleanly_then_resume_continues(tmp_path):
 def test_sigterm_stops_cleanly_with_a_checkpoint(tmp_path, corpus):
     """`kill` and `timeout` send SIGTERM: the same orderly stop as Ctrl-C, nothing lost."""
     run = tmp_path / "run"
-    process = subprocess.Popen([sys.executable, "-m", "chargen_tui", "train", str(corpus), "--out", str(run),
-                                "--epochs", "500", *TINY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while not RunDir(run).read_metrics() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        process.terminate()
-        out, err = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    process, out, err = _signal_after_first_epoch(
+        ["train", str(corpus), "--out", str(run), "--epochs", "500", *TINY], lambda process: process.terminate())
     assert process.returncode == 143, err
     assert "stopped (stop requested)" in out and "Traceback" not in err
     assert RunDir(run).read_checkpoint().epochs_done >= 1
@@ -220,6 +199,24 @@ def test_a_hard_kill_at_any_moment_leaves_a_run_that_resumes(tmp_path, corpus):
     resumed = cli(*args, "--resume", "--epochs", str(target))
     assert resumed.returncode == 0, resumed.stderr
     assert [row["epoch"] for row in run.read_metrics()] == list(range(1, target + 1))
+
+
+def _signal_after_first_epoch(args: list[str], send) -> tuple[subprocess.Popen, str, str]:
+    """Start `chargen-tui ARGS` in its own process group, `send(process)` a signal once the first
+    epoch is in metrics.jsonl, and return the process with its stdout and stderr."""
+    run = RunDir(args[args.index("--out") + 1])
+    process = subprocess.Popen([sys.executable, "-m", "chargen_tui", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not run.read_metrics() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        send(process)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    return process, out, err
 
 
 def _epochs_done(run: RunDir) -> int:
