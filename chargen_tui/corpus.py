@@ -17,20 +17,25 @@ _BINARY_SNIFF_BYTES = 8192
 
 def read_corpus(path: str | Path, encoding: str = "utf-8") -> str:
     """Return the text of `path`, or raise UserError saying what is wrong and what to do."""
+    text = read_text(path, encoding)
+    if not text:
+        raise UserError(f"{path} is empty: give a text file with the writing to learn from")
+    if not text.strip():
+        raise UserError(f"{path} holds only white space: give a text file with writing in it")
+    return text
+
+
+def read_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of a file (possibly empty), or UserError for a missing, binary or undecodable one."""
     path = Path(path)
     codec = _codec(encoding)
     data = _read_bytes(path)
-    if not data:
-        raise UserError(f"{path} is empty: give a text file with the writing to learn from")
     nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
     if nul >= 0 and not codec.name.startswith(("utf-16", "utf-32")):  # these are full of NULs
         raise UserError(f"{path} looks like a binary file (NUL byte at offset {nul}): "
                         "give a plain-text file")
     text = _decode(path, data, encoding)
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        raise UserError(f"{path} holds only white space: give a text file with writing in it")
-    return text
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def default_corpus() -> str:

@@ -6,6 +6,7 @@
       model.keras        the best model so far by validation loss (safe_mode loadable)
       metrics.jsonl      one JSON object per finished epoch
       samples.jsonl      the per-epoch samples, one JSON object per epoch
+      progress.json      the latest batch of the epoch in progress (for `chargen-tui watch`)
       checkpoint/        what --resume needs: state.json names the .keras file (weights + optimizer)
       train.log          TensorFlow's own log lines, kept off the terminal
 
@@ -32,6 +33,11 @@ from .vocab import Vocab
 
 _UMASK = os.umask(0)  # read once, at import, while no other thread can race on it
 os.umask(_UMASK)
+
+
+def cache_dir() -> Path:
+    """Where chargen-tui keeps its own files (TensorFlow's log, autosaves): $XDG_CACHE_HOME/chargen-tui."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargen-tui"
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -73,6 +79,7 @@ class RunDir:
         self.model_path = self.path / "model.keras"
         self.metrics_path = self.path / "metrics.jsonl"
         self.samples_path = self.path / "samples.jsonl"
+        self.progress_path = self.path / "progress.json"
         self.log_path = self.path / "train.log"
         self.checkpoint_dir = self.path / "checkpoint"
         self.state_path = self.checkpoint_dir / "state.json"
@@ -142,6 +149,15 @@ class RunDir:
 
     def write_samples(self, rows: list[dict[str, Any]]) -> None:
         atomic_write_text(self.samples_path, _jsonl(rows))
+
+    def read_progress(self) -> dict[str, Any] | None:
+        try:
+            return json.loads(self.progress_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_progress(self, progress: dict[str, Any]) -> None:
+        atomic_write_text(self.progress_path, json.dumps(progress))
 
     # --- helpers ------------------------------------------------------------------------------
     def _require(self, path: Path) -> None:

@@ -7,6 +7,7 @@ checkpoint that `resume=True` continues from the very next batch, optimizer stat
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -23,6 +24,9 @@ from .model import build_model, load_model, random_state, set_random_state
 from .run_dir import Checkpoint, RunDir, open_run
 from .sampling import Sampler
 from .vocab import Vocab
+
+_PROGRESS_EVERY = 2.0  # seconds between writes of progress.json
+
 
 def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, resume: bool = False,
           stop: threading.Event | None = None, corpus_name: str = "") -> Finished | Stopped | Failed:
@@ -74,6 +78,7 @@ class _Loop(keras.callbacks.Callback):
         self.chars_per_batch = dataset.batch_size * config.seq_len
         self.explode_at = 2 * math.log(vocab.vocab_size)  # twice the loss of a uniform guess
         self.stop_reason: str | None = None
+        self.progress_written = -math.inf
         self.failure: str | None = None
 
     # --- driving fit ------------------------------------------------------------------------
@@ -135,9 +140,13 @@ class _Loop(keras.callbacks.Callback):
             return
         chars_per_sec = self._chars_per_sec(batch + 1, now)
         remaining = self.dataset.batches_per_epoch - self.batches_done
-        self.emit(BatchProgress(epoch=self.epoch + 1, batch=self.batches_done,
-                                batches=self.dataset.batches_per_epoch, loss=loss, chars_per_sec=chars_per_sec,
-                                eta_seconds=remaining * self.chars_per_batch / chars_per_sec if chars_per_sec else None))
+        progress = BatchProgress(epoch=self.epoch + 1, batch=self.batches_done,
+                                 batches=self.dataset.batches_per_epoch, loss=loss, chars_per_sec=chars_per_sec,
+                                 eta_seconds=remaining * self.chars_per_batch / chars_per_sec if chars_per_sec else None)
+        self.emit(progress)
+        if now - self.progress_written >= _PROGRESS_EVERY:  # for `chargen-tui watch` in another terminal
+            self.run_dir.write_progress({**dataclasses.asdict(progress), "time": time.time()})
+            self.progress_written = now
         if self.stop.is_set():
             self.stop_reason = "stop requested"
         elif self.config.time_limit is not None and now - self.started >= self.config.time_limit:
