@@ -1,4 +1,4 @@
-"""`chargen-tui train` and `chargen-tui generate`: the headless face of the engine.
+"""The command line: `train` and `generate` (headless, Rich output), `write` and `watch` (the app).
 
 Everything a user can get wrong is checked before TensorFlow is imported (it takes seconds), and
 every such mistake ends in one line on stderr and exit status 2, never a traceback.
@@ -18,11 +18,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .config import HELP, Config, resume_config
-from .corpus import DEFAULT_CORPUS_NAME, default_corpus, read_corpus
+from .config import HELP, Config, knob_type
+from .document import open_document
+from .corpus import DEFAULT_CORPUS_NAME
 from .errors import UserError
 from .events import Failed
-from .run_dir import RunDir, atomic_write_text, open_run
+from .run_dir import RunDir, atomic_write_text, cache_dir, prepare_run
 
 # Config fields the CLI exposes as --flags (the rest are set in code or by the app).
 _TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers", "dropout",
@@ -33,9 +34,8 @@ _TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "la
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # no command: the app, on its writing screen
+        args = parser.parse_args(["write"])
     try:
         return args.run(args)
     except UserError as error:
@@ -63,12 +63,7 @@ def _train(args: argparse.Namespace) -> int:
     if args.encoding is not None:
         changes["encoding"] = args.encoding
     run_dir = RunDir(args.out or _default_out(args.corpus))
-    if args.resume and run_dir.has_run():
-        config = resume_config(run_dir.read_config(), changes)
-    else:
-        config = Config(**changes).validate()
-    text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
-    open_run(run_dir, config, text, args.resume)  # every check that needs no TensorFlow, now
+    config, text = prepare_run(run_dir, changes, args.resume)  # every check that needs no TensorFlow, now
 
     from .tf_runtime import send_tensorflow_logs_to
     send_tensorflow_logs_to(run_dir.log_path)
@@ -121,7 +116,7 @@ def _generate(args: argparse.Namespace) -> int:
     run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()  # fail fast, before TensorFlow
 
     from .tf_runtime import send_tensorflow_logs_to
-    send_tensorflow_logs_to(_cache_dir() / "tensorflow.log")
+    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")
     from .sampling import Sampler
     sampler = Sampler.from_run_dir(run_dir)
     unknown = sampler.vocab.unknown_chars(args.prefix)
@@ -139,8 +134,39 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargen-tui"
+# --- the app ----------------------------------------------------------------------------------
+def _write(args: argparse.Namespace) -> int:
+    model = RunDir(args.run_dir) if args.run_dir else _default_model()
+    if model is not None:
+        model.read_config(), model.read_vocab(), model.require_model()  # fail fast, before the screen
+    document = Path(args.file) if args.file else None
+    if document is not None:
+        open_document(document)  # a binary or non-UTF-8 file: one line now, not a broken screen
+    return _run_app(mode="write", model=model, document=document)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    run_dir = RunDir(args.run_dir)
+    run_dir.read_config()
+    return _run_app(mode="train", watch=run_dir)
+
+
+def _default_model() -> RunDir | None:
+    try:
+        from .pretrained import default_run_dir
+    except ImportError:  # a build without the shipped model: the app asks for a run folder
+        return None
+    return default_run_dir()
+
+
+def _run_app(**options) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UserError("the app needs a terminal: for scripts use `chargen-tui train` and `chargen-tui generate`")
+    from .tf_runtime import send_tensorflow_logs_to
+    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # before Textual takes fd 2 over
+    from .app.app import ChargenApp
+    ChargenApp(**options).run()
+    return 0
 
 
 # --- arguments --------------------------------------------------------------------------------
@@ -167,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--encoding", help="the corpus' text encoding (default: utf-8)")
     defaults = {f.name: f.default for f in fields(Config)}
     for name in _TRAIN_FLAGS:
-        kind = float if isinstance(defaults[name], float) or defaults[name] is None else int
+        kind = knob_type(name)
         default = "none" if defaults[name] is None else defaults[name]
         train.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None,
                            metavar="SECONDS" if name == "time_limit" else "X" if kind is float else "N",
@@ -188,6 +214,18 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=None, help="a fixed seed gives the same text every time")
     generate.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     generate.set_defaults(run=_generate)
+
+    write = commands.add_parser("write", help="write with the model's suggestions (the app's writing screen)",
+                                description="Open the editor: the model continues the text before the "
+                                "cursor as dimmed ghost text; Tab accepts it.")
+    write.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                       help="run folder of the model (default: the model that ships with chargen-tui)")
+    write.add_argument("--file", metavar="DOC", help="UTF-8 text file to edit (created on save if missing)")
+    write.set_defaults(run=_write)
+
+    watch = commands.add_parser("watch", help="follow a training that another terminal runs (read only)")
+    watch.add_argument("run_dir", metavar="RUN_DIR")
+    watch.set_defaults(run=_watch)
     return parser
 
 

@@ -125,3 +125,11 @@ def _finite(value: Any) -> bool:
 
 def _flag(name: str) -> str:
     return name.replace("_", "-")
+def knob_type(name: str) -> type:
+    """The type of a knob's value: bool, int or float (time_limit, default None, is a float)."""
+    default = next(f.default for f in fields(Config) if f.name == name)
+    if isinstance(default, bool):
+        return bool
+    return float if isinstance(default, float) or default is None else int
+
+

@@ -17,6 +17,15 @@ def bits(nats: float) -> float:
     return nats / math.log(2)
 
 
+def duration(seconds: float | None) -> str:
+    """Seconds as m:ss or h:mm:ss ("?" when unknown)."""
+    if seconds is None:
+        return "?"
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
 @dataclass(frozen=True)
 class TrainingStarted:
     run_dir: str

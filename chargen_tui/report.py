@@ -9,15 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
-                     TrainingStarted, bits)
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"
-
+                     TrainingStarted, bits, duration)
 
 class TrainingReport:
     """A subscriber for `training.train`: call it with each event.
@@ -60,7 +52,7 @@ class TrainingReport:
             if time.monotonic() - self.last_plain >= self.plain_every:
                 self.last_plain = time.monotonic()
                 self.console.print(f"epoch {e.epoch}/{self.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}  "
-                                   f"{e.chars_per_sec:,.0f} chars/s  ETA {_duration(e.eta_seconds)}",
+                                   f"{e.chars_per_sec:,.0f} chars/s  ETA {duration(e.eta_seconds)}",
                                    highlight=False)
             return
         if self.progress is None:
@@ -73,7 +65,7 @@ class TrainingReport:
             self.task = self.progress.add_task("", total=e.batches, epoch=e.epoch, epochs=self.epochs,
                                                loss=e.loss, speed=e.chars_per_sec, eta="?")
         self.progress.update(self.task, completed=e.batch, total=e.batches, epoch=e.epoch, loss=e.loss,
-                             speed=e.chars_per_sec, eta=_duration(e.eta_seconds))
+                             speed=e.chars_per_sec, eta=duration(e.eta_seconds))
 
     def _on_EpochEnd(self, e: EpochEnd) -> None:
         self.close()

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .config import Config
-from .corpus import require_length
+from .config import Config, resume_config
+from .corpus import default_corpus, read_corpus, require_length
 from .errors import UserError
 from .vocab import Vocab
 
@@ -174,6 +174,22 @@ class RunDir:
             return json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise UserError(f"{path} is damaged (not valid JSON): retrain into a new folder") from None
+
+
+def prepare_run(run_dir: RunDir, changes: dict[str, Any], resume: bool) -> tuple[Config, str]:
+    """The config and corpus text for training `run_dir` with `changes` (knob values a user set).
+
+    A resumed run keeps its saved settings and takes only the changes a resume allows. Everything
+    is checked here, before TensorFlow is imported: bad settings, an unreadable corpus, a run folder
+    that does not fit. Raises UserError.
+    """
+    if resume and run_dir.has_run():
+        config = resume_config(run_dir.read_config(), changes)
+    else:
+        config = Config(**changes).validate()
+    text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
+    open_run(run_dir, config, text, resume)
+    return config, text
 
 
 def open_run(run_dir: RunDir, config: Config, text: str, resume: bool) -> tuple[Vocab, Checkpoint | None]:

@@ -1,0 +1,82 @@
+"""The app: two screens kept alive side by side (Textual modes), and a quit that loses nothing.
+
+Quitting while training asks first, then stops the training after its current batch (a checkpoint
+is kept, the data workers end) before the app exits. Quitting with unsaved text asks to save it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from textual.app import App
+from textual.binding import Binding
+
+from ..run_dir import RunDir
+from .screens.dialogs import Choice
+from .screens.training import TrainingScreen
+from .screens.writing import WritingScreen
+
+
+class ChargenApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "chargen-tui"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, mode: Literal["train", "write"] = "write", model: RunDir | None = None,
+                 document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
+                 autosave_folder: Path | None = None) -> None:
+        super().__init__()
+        self.start_mode = mode
+        self.last_run = model  # the model the writing screen offers first when choosing one
+        self.training = TrainingScreen(watch=watch)
+        self.writing = WritingScreen(model, document, sample_seed=sample_seed, autosave_folder=autosave_folder)
+        # Modes need screen factories; each returns the one instance, so switching keeps its state.
+        self.add_mode("train", lambda: self.training)
+        self.add_mode("write", lambda: self.writing)
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+
+    # --- quitting ---------------------------------------------------------------------------
+    def action_quit(self) -> None:
+        if self.training.running:
+            self.push_screen(Choice("Training is running. Stop it (a checkpoint is kept) and quit?",
+                                    [("stop", "Stop and quit"), ("cancel", "Keep training")]),
+                             lambda answer: answer == "stop" and self._ask_to_save())
+        else:
+            self._ask_to_save()
+
+    def _ask_to_save(self) -> None:
+        if not self.writing.is_mounted or not self.writing.dirty:
+            self._stop_and_exit()
+            return
+        self.writing.write_autosave()  # whatever is answered, or if the terminal closes now
+        name = self.writing.document.name if self.writing.document else "The untitled document"
+        self.push_screen(Choice(f"{name} has unsaved changes.",
+                                [("save", "Save and quit"), ("discard", "Quit without saving"),
+                                 ("cancel", "Cancel")]), self._after_save_answer)
+
+    def _after_save_answer(self, answer: str) -> None:
+        if answer == "discard":
+            self.writing.discard_changes()
+            self._stop_and_exit()
+        elif answer == "save":
+            if self.writing.document is None:
+                self.writing.action_save()  # asks for a name; quit again once it is saved
+            elif self.writing.save(self.writing.document):
+                self._stop_and_exit()
+
+    def _stop_and_exit(self) -> None:
+        if self.training.running:
+            self.training.action_stop()
+            self.run_worker(self._exit_after_training(), group="quit")
+        else:
+            self.exit()
+
+    async def _exit_after_training(self) -> None:
+        try:
+            await self.training.worker.wait()
+        except Exception:  # its error is on the training screen already; leaving anyway
+            pass
+        self.exit()

@@ -1,0 +1,136 @@
+"""The editor: a TextArea that shows the model's suggestion as dimmed ghost text after the cursor.
+
+It owns only the ghost text's bookkeeping. When the text before the cursor changes in a way the
+suggestion does not cover, it posts `SuggestionWanted` up to its screen; the screen answers by
+calling `show_suggestions` (messages up, attributes down). An answer whose seed no longer matches
+the text before the cursor arrives too late and is dropped, so stale text is never shown.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult
+
+_NEXT_WORD = re.compile(r"\s*\S+")
+
+
+class GhostEditor(TextArea):
+    BINDINGS = [
+        Binding("tab", "accept", "Accept"),
+        Binding("ctrl+right", "accept_word", "Word"),
+        Binding("escape", "hide", "Hide"),
+        Binding("ctrl+n", "next_suggestion", "Next"),
+    ]
+
+    class SuggestionWanted(Message):
+        """The text before the cursor changed: suggest continuations of `seed`."""
+
+        def __init__(self, seed: str) -> None:
+            super().__init__()
+            self.seed = seed
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, GhostEditor.SuggestionWanted)
+
+    def __init__(self, text: str = "", **kwargs) -> None:
+        self.autocomplete = True
+        self.context_chars = 256  # how much text before the cursor a seed holds (the screen sets the model's window)
+        self._alternatives: list[str] = []  # continuations valid at the cursor; the shown one is [_choice]
+        self._choice = 0
+        self._seed: str | None = None  # the seed the alternatives (or the pending request) belong to
+        self._kept = False
+        self._editing = False
+        self.shown_at = 0.0  # perf_counter() when suggestions last appeared (for the latency benchmark)
+        super().__init__(text, soft_wrap=True, tab_behavior="focus", **kwargs)
+
+    # --- the seed ---------------------------------------------------------------------------
+    def text_before_cursor(self) -> str:
+        """The last `context_chars` characters before the cursor (each line adds at least a newline)."""
+        row, column = self.cursor_location
+        start = (max(0, row - self.context_chars), 0)
+        return self.get_text_range(start, (row, column))[-self.context_chars:]
+
+    # --- answers from the screen ------------------------------------------------------------
+    def show_suggestions(self, seed: str, alternatives: list[str]) -> bool:
+        """Show `alternatives` if they were computed for the text now before the cursor."""
+        if not self.autocomplete or seed != self._seed or seed != self._current_seed():
+            return False
+        self._alternatives, self._choice = alternatives, 0
+        self.suggestion = alternatives[0] if alternatives else ""
+        self.shown_at = time.perf_counter()
+        return True
+
+    def clear_suggestions(self) -> None:
+        self._alternatives, self._choice = [], 0
+        self.suggestion = ""
+
+    def request_suggestions(self) -> None:
+        """Drop the current suggestions and ask for new ones for the text before the cursor."""
+        self.clear_suggestions()
+        self._seed = self._current_seed()
+        if self.autocomplete and self._seed is not None:
+            self.post_message(self.SuggestionWanted(self._seed))
+
+    # --- keys --------------------------------------------------------------------------------
+    def action_accept(self) -> None:
+        if self.suggestion:
+            self.insert(self.suggestion)
+        else:  # nothing to accept: Tab indents, as in any editor
+            self.insert(" " * self.indent_width)
+
+    def action_accept_word(self) -> None:
+        word = _NEXT_WORD.match(self.suggestion)
+        if word:
+            self.insert(word.group())
+        else:
+            self.action_cursor_word_right()
+
+    def action_hide(self) -> None:
+        self.clear_suggestions()
+
+    def action_next_suggestion(self) -> None:
+        if len(self._alternatives) > 1:
+            self._choice = (self._choice + 1) % len(self._alternatives)
+            self.suggestion = self._alternatives[self._choice]
+
+    # --- TextArea hooks ----------------------------------------------------------------------
+    def edit(self, edit: Edit) -> EditResult:
+        # A character typed (or accepted) that continues the shown suggestion keeps the rest of it,
+        # and of each alternative that continues the same way; any other edit asks anew.
+        typed = edit.text
+        shown = self.suggestion
+        self._kept = bool(typed) and edit.from_location == edit.to_location == self.cursor_location \
+            and shown.startswith(typed) and len(shown) > len(typed)
+        if self._kept:
+            rest = [a[len(typed):] for a in self._alternatives if a.startswith(typed) and len(a) > len(typed)]
+            self._choice = rest.index(shown[len(typed):])
+            self._alternatives = rest
+        self._editing = True  # the cursor moves inside the edit; update_suggestion decides after it
+        try:
+            return super().edit(edit)
+        finally:
+            self._editing = False
+
+    def update_suggestion(self) -> None:
+        """Called by TextArea after every edit (TextArea has already trimmed `suggestion` if it could)."""
+        if self._kept:
+            self._kept = False
+            self._seed = self._current_seed()
+            self.suggestion = self._alternatives[self._choice]
+        else:
+            self.request_suggestions()
+
+    def _watch_selection(self, previous_selection, selection) -> None:
+        super()._watch_selection(previous_selection, selection)
+        # A cursor that moved (not by an edit, which update_suggestion handled) needs a new suggestion.
+        if self.is_mounted and not self._editing and self._current_seed() != self._seed:
+            self.request_suggestions()
+
+    def _current_seed(self) -> str | None:
+        """The seed for the cursor's place, or None where no suggestion belongs (a selection)."""
+        return self.text_before_cursor() if self.selection.is_empty else None

@@ -1,0 +1,39 @@
+"""Each epoch's samples, newest first, as Rich renderables in a scrollable column."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+
+def render_samples(epoch: int, seed: str, texts: dict[str, str]) -> Group:
+    """The seed's last line (dim), then one line per temperature: its sample, newlines shown as ⏎."""
+    lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  seed …", "dim"),
+                           (seed[-60:].replace("\n", "⏎"), "dim italic"))]
+    for temperature, sample in texts.items():
+        lines.append(Text.assemble((f"T {float(temperature):.1f} ", "bold cyan"), sample.replace("\n", "⏎ ")))
+    return Group(*lines)
+
+
+class SamplesView(VerticalScroll):
+    """Holds one Static per epoch; epochs already shown are not added twice (watch mode re-reads)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.epochs: set[int] = set()
+
+    def add(self, epoch: int, seed: str, texts: dict[str, str]) -> None:
+        if epoch in self.epochs:
+            return
+        self.epochs.add(epoch)
+        sample = Static(render_samples(epoch, seed, texts), classes="sample")
+        if self.children:
+            self.mount(sample, before=0)
+        else:
+            self.mount(sample)
+
+    def clear_samples(self) -> None:
+        self.epochs.clear()
+        self.remove_children()

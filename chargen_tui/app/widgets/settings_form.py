@@ -1,0 +1,86 @@
+"""The training settings: the corpus, the run folder and every knob of Config, defaults filled in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Input, Label
+
+from ...config import HELP, Config, knob_type
+from ...errors import UserError
+
+
+def _row(name: str, field: Input, help_text: str = "") -> Horizontal:
+    return Horizontal(Label(name, classes="name"), field, Label(help_text, classes="help"), classes="row")
+
+
+class SettingsForm(VerticalScroll):
+    def compose(self) -> ComposeResult:
+        yield _row("corpus", Input(placeholder="text file; empty = Python's docs", id="corpus", compact=True),
+                   "UTF-8 text to learn from")
+        yield _row("run folder", Input(placeholder="runs/CORPUS_NAME", id="out", compact=True),
+                   "where the model and checkpoints go")
+        defaults = Config()
+        for name, help_text in HELP.items():
+            yield _row(name.replace("_", " "), Input(_text(getattr(defaults, name)), id=f"knob-{name}",
+                                                     compact=True), help_text)
+
+    def corpus(self) -> str | None:
+        return self.query_one("#corpus", Input).value.strip() or None
+
+    def run_folder(self) -> Path:
+        out = self.query_one("#out", Input).value.strip()
+        corpus = self.corpus()
+        return Path(out) if out else Path("runs") / (Path(corpus).stem if corpus else "default")
+
+    def changes(self) -> dict[str, Any]:
+        """The knobs as typed, or UserError naming the first that is not a number."""
+        values: dict[str, Any] = {}
+        for name in HELP:
+            text = self.query_one(f"#knob-{name}", Input).value.strip()
+            if text.lower() in ("", "none"):
+                if name != "time_limit":
+                    raise UserError(f"{name.replace('_', ' ')} is empty: give a value")
+                values[name] = None
+                continue
+            values[name] = _parse(name, text)
+        if self.corpus():
+            values["corpus"] = str(Path(self.corpus()).expanduser().resolve())
+        return values
+
+    def show(self, config: Config, run_folder: Path) -> None:
+        """Fill the form with a run's own settings (when resuming it)."""
+        self.query_one("#corpus", Input).value = config.corpus or ""
+        self.query_one("#out", Input).value = str(run_folder)
+        for name in HELP:
+            self.query_one(f"#knob-{name}", Input).value = _text(getattr(config, name))
+
+    def set_enabled(self, enabled: bool) -> None:
+        for field in self.query(Input):
+            field.disabled = not enabled
+
+
+def _parse(name: str, text: str) -> Any:
+    kind = knob_type(name)
+    if kind is bool and text.lower() in _BOOLEANS:
+        return _BOOLEANS[text.lower()]
+    try:
+        if kind is not bool:
+            return kind(text)
+    except ValueError:
+        pass
+    expected = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
+    raise UserError(f"{name.replace('_', ' ')}: {text!r} is not {expected}")
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "none" if value is None else str(value)
+

@@ -1,0 +1,134 @@
+"""The writing screen, driven with Pilot: ghost text, its keys, documents, autosave and quitting."""
+
+from __future__ import annotations
+
+import pytest
+
+from chargen_tui.app.app import ChargenApp
+from chargen_tui.app.screens.dialogs import Choice
+from chargen_tui.sampling import Sampler
+from chargen_tui.suggest import Request, suggestions
+
+from .app_helpers import drawn_line, wait_for
+
+SEED = 11
+
+
+def writing_app(run_dir, tmp_path, document="doc.txt") -> ChargenApp:
+    return ChargenApp(mode="write", model=run_dir, document=tmp_path / document if document else None,
+                      sample_seed=SEED, autosave_folder=tmp_path / "autosave")
+
+
+async def start_writing(pilot, typed: str = "The king and "):
+    screen = pilot.app.writing
+    await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
+    await pilot.press(*typed)
+    await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion")
+    return screen, screen.editor
+
+
+@pytest.fixture(scope="module")
+def sampler(trained_run):
+    return Sampler.from_run_dir(trained_run)
+
+
+async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(trained_run, tmp_path, sampler):
+    # Typed text could show a suggestion kept from an earlier keystroke: open a document instead.
+    (tmp_path / "doc.txt").write_text("The king and ", encoding="utf-8")
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot, typed="")
+        expected = suggestions(Request("The king and ", screen.temperature, SEED, sampler))
+        assert editor.suggestion == expected[0]
+        assert drawn_line(editor).strip() == "The king and " + expected[0].rstrip()
+        assert "temperature 0.5" in str(screen.query_one("#status").render())
+
+
+async def test_tab_accepts_esc_hides_and_ctrl_s_saves(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        ghost = editor.suggestion
+        await pilot.press("tab")
+        assert editor.text == "The king and " + ghost
+        await wait_for(pilot, lambda: editor.suggestion, what="the next suggestion")
+        await pilot.press("escape")
+        assert editor.suggestion == ""
+        assert drawn_line(editor).rstrip() == ("The king and " + ghost).rstrip()
+        await pilot.press("ctrl+s")
+        assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and " + ghost
+        assert "modified" not in str(screen.query_one("#status").render())
+
+
+async def test_typing_what_the_ghost_shows_keeps_the_rest_and_ctrl_right_takes_a_word(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        ghost = editor.suggestion
+        await pilot.press(ghost[0])
+        assert editor.suggestion == ghost[1:]  # at once: nothing had to be computed
+        rest = editor.suggestion
+        word = rest[: len(rest) - len(rest.lstrip())] + rest.lstrip().split(" ")[0]
+        await pilot.press("ctrl+right")
+        assert editor.text == "The king and " + ghost[0] + word
+        assert editor.suggestion == rest[len(word):]
+
+
+async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(trained_run, tmp_path, sampler):
+    (tmp_path / "doc.txt").write_text("The king and ", encoding="utf-8")
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot, typed="")
+        await pilot.press("f3", "f3", "f3", "f3", "f3")  # temperature 1.0: varied alternatives
+        assert "temperature 1.0" in str(screen.query_one("#status").render())
+        expected = suggestions(Request("The king and ", 1.0, SEED, sampler))
+        await wait_for(pilot, lambda: editor.suggestion == expected[0], what="the suggestion at temperature 1.0")
+        assert len(expected) >= 3
+        seen = [editor.suggestion]
+        for _ in expected[1:]:
+            await pilot.press("ctrl+n")
+            seen.append(editor.suggestion)
+        assert seen == expected
+        await pilot.press("ctrl+n")
+        assert editor.suggestion == expected[0]
+        await pilot.press("f4")
+        assert editor.suggestion == "" and "autocomplete off" in str(screen.query_one("#status").render())
+        await pilot.press(*"the ")
+        await pilot.pause(0.3)
+        assert editor.suggestion == ""
+
+
+async def test_a_suggestion_for_stale_text_is_never_shown(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        old_seed = editor.text_before_cursor()
+        await pilot.press("x")
+        assert not editor.show_suggestions(old_seed, ["STALE"])
+        assert editor.suggestion != "STALE"
+
+
+async def test_characters_the_model_never_saw_stay_in_the_document(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot, typed="Ünïcödé 日本 and the ")
+        assert editor.text == "Ünïcödé 日本 and the "
+        await pilot.press("ctrl+s")
+        assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "Ünïcödé 日本 and the "
+
+
+async def test_text_autosaved_before_a_crash_is_offered_back(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        screen.write_autosave()  # what the 5-second timer does; then the process "crashes"
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, Choice), what="the recovery question")
+        await pilot.press("enter")  # Recover
+        assert pilot.app.writing.editor.text == "The king and "
+        assert pilot.app.writing.dirty
+
+
+async def test_quitting_with_unsaved_text_asks_and_saves(trained_run, tmp_path):
+    app = writing_app(trained_run, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start_writing(pilot)
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice), what="the save question")
+        await pilot.press("enter")  # Save and quit
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and "
+    assert not list((tmp_path / "autosave").glob("*"))
