@@ -19,3 +19,8 @@ async def wait_for(pilot: Pilot, condition, timeout: float = 60.0, what: str = "
 def drawn_line(widget, y: int = 0) -> str:
     """The characters a widget draws on its line `y` (what the terminal shows there)."""
     return "".join(segment.text for segment in widget.render_line(y))
+
+
+def drawn_text(widget) -> str:
+    """What a widget draws, its lines joined and runs of spaces made one (so wrapping does not matter)."""
+    return " ".join(" ".join(drawn_line(widget, y) for y in range(widget.size.height)).split())

@@ -9,7 +9,7 @@ from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import Request, suggestions
 
-from .app_helpers import drawn_line, wait_for
+from .app_helpers import drawn_line, drawn_text, wait_for
 
 SEED = 11
 
@@ -40,7 +40,7 @@ async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(train
         expected = suggestions(Request("The king and ", screen.temperature, SEED, sampler))
         assert editor.suggestion == expected[0]
         assert drawn_line(editor).strip() == "The king and " + expected[0].rstrip()
-        assert "temperature 0.5" in str(screen.query_one("#status").render())
+        assert "temperature 0.5" in drawn_text(screen.query_one("#status"))
 
 
 async def test_tab_accepts_esc_hides_and_ctrl_s_saves(trained_run, tmp_path):
@@ -55,7 +55,7 @@ async def test_tab_accepts_esc_hides_and_ctrl_s_saves(trained_run, tmp_path):
         assert drawn_line(editor).rstrip() == ("The king and " + ghost).rstrip()
         await pilot.press("ctrl+s")
         assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and " + ghost
-        assert "modified" not in str(screen.query_one("#status").render())
+        assert "modified" not in drawn_text(screen.query_one("#status"))
 
 
 async def test_typing_what_the_ghost_shows_keeps_the_rest_and_ctrl_right_takes_a_word(trained_run, tmp_path):
@@ -76,7 +76,7 @@ async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(tr
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
         await pilot.press("f3", "f3", "f3", "f3", "f3")  # temperature 1.0: varied alternatives
-        assert "temperature 1.0" in str(screen.query_one("#status").render())
+        assert "temperature 1.0" in drawn_text(screen.query_one("#status"))
         expected = suggestions(Request("The king and ", 1.0, SEED, sampler))
         await wait_for(pilot, lambda: editor.suggestion == expected[0], what="the suggestion at temperature 1.0")
         assert len(expected) >= 3
@@ -88,7 +88,7 @@ async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(tr
         await pilot.press("ctrl+n")
         assert editor.suggestion == expected[0]
         await pilot.press("f4")
-        assert editor.suggestion == "" and "autocomplete off" in str(screen.query_one("#status").render())
+        assert editor.suggestion == "" and "autocomplete off" in drawn_text(screen.query_one("#status"))
         await pilot.press(*"the ")
         await pilot.pause(0.3)
         assert editor.suggestion == ""

@@ -1,0 +1,136 @@
+"""The training screen, driven with Pilot: a real (tiny) training, Stop and Resume, quitting, watch mode."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+
+from textual import events
+from textual.widgets import Input
+
+from chargen_tui.app.app import ChargenApp
+from chargen_tui.app.screens.dialogs import Choice
+from chargen_tui.app.widgets.loss_chart import LossChart
+from chargen_tui.app.widgets.samples_view import SamplesView
+from chargen_tui.run_dir import RunDir
+
+from .app_helpers import drawn_text, wait_for
+from .conftest import child_processes, make_text
+
+TINY = {"seq_len": "16", "batch_size": "8", "embedding_dim": "8", "units": "16", "learning_rate": "0.01",
+        "sample_length": "20", "epochs": "2"}
+
+
+async def fill_form(pilot, corpus, out, **knobs) -> None:
+    screen = pilot.app.training
+    screen.query_one("#corpus", Input).value = str(corpus)
+    screen.query_one("#out", Input).value = str(out)
+    for name, value in {**TINY, **knobs}.items():
+        screen.query_one(f"#knob-{name}", Input).value = value
+    await pilot.pause()
+
+
+def corpus_file(tmp_path, chars=6000):
+    path = tmp_path / "corpus.txt"
+    path.write_text(make_text(chars), encoding="utf-8")
+    return path
+
+
+async def test_an_epoch_shows_loss_and_samples_stop_keeps_a_checkpoint_resume_finishes(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.training
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="3")
+        await pilot.press("f5")
+        chart, samples = screen.query_one(LossChart), screen.query_one(SamplesView)
+        await wait_for(pilot, lambda: len(samples.children) == 1, what="the first epoch's samples")
+        assert len(chart.points["val"]) == 1 and chart.points["train"]
+        assert "loss" in drawn_text(screen.query_one("#progress-line"))
+        shown = drawn_text(samples.children[0])
+        assert "epoch 1" in shown and all(f"T {t}" in shown for t in ("0.2", "0.5", "1.0", "1.2"))
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: not screen.running, what="training to stop")
+        checkpoint = RunDir(tmp_path / "run").read_checkpoint()
+        assert (checkpoint.epochs_done, checkpoint.batches_done) >= (1, 0)
+        assert "stopped" in drawn_text(screen.query_one("#run-status"))
+        assert child_processes() == []
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: "finished" in drawn_text(screen.query_one("#run-status")),
+                       what="the resumed run to finish")
+        assert [row["epoch"] for row in RunDir(tmp_path / "run").read_metrics()] == [1, 2, 3]
+        assert len(samples.children) == 3
+    assert child_processes() == []
+
+
+async def test_a_key_is_handled_within_100_ms_while_training_runs(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.training
+        await fill_form(pilot, corpus_file(tmp_path, 20000), tmp_path / "run", epochs="50")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: screen.progress is not None, what="training to start")
+        # Sent as a terminal sends it: Pilot.press would also wait for the CPU to go idle, which
+        # training never lets happen.
+        started = time.perf_counter()
+        app._driver.send_message(events.Key("f7", None))
+        while not screen.stop_event.is_set():
+            await asyncio.sleep(0.001)
+        assert time.perf_counter() - started < 0.1
+        assert "stopping" in drawn_text(screen.query_one("#run-status"))
+        await wait_for(pilot, lambda: not screen.running, what="training to stop")
+
+
+async def test_impossible_settings_are_one_line_and_start_nothing(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
+        await pilot.press("f5")
+        message = drawn_text(app.training.query_one("#setup-message"))
+        assert "error:" in message and "seq len" in message
+        await fill_form(pilot, tmp_path / "missing.txt", tmp_path / "run")
+        await pilot.press("f5")
+        assert "does not exist" in drawn_text(app.training.query_one("#setup-message"))
+        assert app.training.worker is None
+
+
+async def test_quitting_while_training_asks_then_stops_with_a_checkpoint_and_no_orphans(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path, 20000), tmp_path / "run", epochs="50")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: app.training.progress is not None, what="training to start")
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice), what="the question")
+        await pilot.press("enter")  # Stop and quit
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert RunDir(tmp_path / "run").read_checkpoint().batches_done > 0
+    assert child_processes() == []
+
+
+async def test_watch_mode_follows_the_files_of_a_run_another_process_writes(tmp_path, trained_run):
+    run_dir = RunDir(tmp_path / "run")
+    shutil.copytree(trained_run.path, run_dir.path)
+    app = ChargenApp(mode="train", watch=run_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.training
+        chart, samples = screen.query_one(LossChart), screen.query_one(SamplesView)
+        await wait_for(pilot, lambda: len(chart.points["val"]) == 3, what="the run's epochs")
+        assert len(samples.children) == 3
+        metrics = run_dir.read_metrics()
+        run_dir.write_metrics(metrics + [{**metrics[-1], "epoch": 4, "val_loss": 1.5}])
+        run_dir.write_progress({"epoch": 5, "batch": 7, "batches": 20, "loss": 1.6, "chars_per_sec": 1000.0,
+                                "eta_seconds": 3.0, "time": 0})
+        await wait_for(pilot, lambda: len(chart.points["val"]) == 4, what="the new epoch")
+        await wait_for(pilot, lambda: "batch 7/20" in drawn_text(screen.query_one("#progress-line")),
+                       what="the progress of the epoch in progress")
+        assert screen.worker is None  # it only reads
+
+
+def test_opening_the_app_does_not_import_tensorflow():
+    code = ("import sys; import chargen_tui.app.app, chargen_tui.cli; "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False"
