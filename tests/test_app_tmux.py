@@ -1,0 +1,65 @@
+"""End to end in a real terminal: tmux runs `chargen-tui write`, types, and reads the screen back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+TYPED = "The king and "
+
+
+class Tmux:
+    def __init__(self, tmp_path):
+        self.socket = str(tmp_path / "tmux.sock")
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+
+    def screen(self, styles: bool = False) -> list[str]:
+        return self("capture-pane", "-p", *(["-e"] if styles else []), "-t", "app").splitlines()
+
+    def wait_for(self, condition, what: str, timeout: float = 60.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.screen()
+            if condition(lines):
+                return lines
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the screen:\n" + "\n".join(self.screen()))
+
+
+def test_ghost_text_shows_dimmed_in_a_terminal_and_tab_accepts_it(tmp_path, trained_run):
+    document = tmp_path / "doc.txt"
+    tmux = Tmux(tmp_path)
+    command = f"XDG_CACHE_HOME={tmp_path / 'cache'} {sys.executable} -m chargen_tui write {trained_run.path} " \
+              f"--file {document}"
+    tmux("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command)
+    try:
+        tmux.wait_for(lambda lines: any("model: run" in line and "loading" not in line for line in lines),
+                      "the model to load")
+        tmux("send-keys", "-t", "app", "-l", TYPED)
+        first = tmux.wait_for(lambda lines: lines[0].strip().startswith(TYPED) and len(lines[0].strip()) > len(TYPED),
+                              "ghost text after the typed text")[0].strip()
+        styled = tmux.screen(styles=True)[0]
+        assert "\x1b[3m" in styled  # the ghost is drawn in italics (and dimmed), the typed text is not
+        assert styled.index("\x1b[3m") > styled.index(TYPED[-4:])
+        tmux("send-keys", "-t", "app", "Tab")
+        tmux("send-keys", "-t", "app", "C-s")
+        deadline = time.monotonic() + 30
+        while not (document.exists() and len(document.read_text(encoding="utf-8")) > len(TYPED)):
+            assert time.monotonic() < deadline, "ctrl+s did not save the accepted text"
+            time.sleep(0.1)
+        saved = document.read_text(encoding="utf-8")
+        assert saved.startswith(TYPED) and first.startswith(saved.rstrip())
+        assert not any("oneDNN" in line or "cuda" in line for line in tmux.screen())  # TF's logs stay off
+    finally:
+        tmux("kill-server")
+    assert not os.path.exists(document.with_suffix(".tmp"))
