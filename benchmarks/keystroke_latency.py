@@ -1,0 +1,95 @@
+"""Key press to suggestion shown, in the real app driven headless.
+
+    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05]
+
+Types a passage one key at a time (a key every --interval seconds, a fast typist) into the writing
+screen and times each key from its arrival (as a terminal delivers it) to the moment the editor
+holds the new suggestion, ready for the frame that follows. A key that continues the ghost text
+keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
+
+SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tinyshakespeare.txt"
+
+
+def passage(keys: int) -> str:
+    """Text to type: Shakespeare from the shared corpora when present, else the embedded default corpus."""
+    from chargen_tui.corpus import default_corpus
+
+    text = SHAKESPEARE.read_text(encoding="utf-8")[-20000:] if SHAKESPEARE.exists() else default_corpus()[:20000]
+    return " ".join(text.split())[:keys]  # one line: the ghost text lives on the cursor's line
+
+
+async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], list[float]]:
+    from textual import events
+
+    from chargen_tui.app.app import ChargenApp
+
+    app = ChargenApp(mode="write", model=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
+    computed, kept = [], []
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, editor = app.writing, app.writing.editor
+        while screen.sampler is None:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        for char in passage(keys):
+            length = len(editor.text)
+            started = time.perf_counter()
+            app._driver.send_message(events.Key(char if char != " " else "space", char))
+            while len(editor.text) == length:
+                await asyncio.sleep(0.0002)
+            if editor.suggestion:  # the typed key continued the ghost text
+                kept.append(time.perf_counter() - started)
+            else:
+                while editor.shown_at < started:
+                    await asyncio.sleep(0.0002)
+                computed.append(editor.shown_at - started)
+            await asyncio.sleep(interval)
+    return computed, kept
+
+
+def percentiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return f"n={len(values)}"
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return f"n={len(values)}  p50 {q[49] * 1000:.1f} ms  p90 {q[89] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms  " \
+           f"max {max(values) * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", help="run folder of the model (default: the shipped model)")
+    parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--interval", type=float, default=0.05, help="seconds between keys")
+    args = parser.parse_args()
+    send_tensorflow_logs_to(Path("/tmp/chargen-tui-benchmarks.log"))
+    from chargen_tui.run_dir import RunDir
+    if args.run:
+        run_dir = RunDir(args.run)
+    else:
+        from chargen_tui.pretrained import default_run_dir
+        run_dir = default_run_dir()
+    config = run_dir.read_config()
+    print(f"model {run_dir.path} (LSTM {config.layers}x{config.units}, window {config.seq_len}); "
+          f"a key every {args.interval * 1000:.0f} ms")
+    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval))
+    print(f"key -> new suggestion shown : {percentiles(computed)}")
+    print(f"key -> kept suggestion      : {percentiles(kept)}")
+    print(f"all keys                    : {percentiles(computed + kept)}")
+
+
+if __name__ == "__main__":
+    main()
