@@ -26,7 +26,7 @@ from ...config import FIXED_ON_RESUME
 from ...corpus import DEFAULT_CORPUS_NAME
 from ...errors import UserError
 from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
-                       TrainingStarted, bits, duration)
+                       TrainingStarted, duration)
 from ...run_dir import RunDir, prepare_run
 from ..widgets.loss_chart import LossChart
 from ..widgets.samples_view import SamplesView
@@ -67,7 +67,7 @@ class TrainingScreen(Screen):
         self.progress: BatchProgress | None = None
         self.points: dict[str, list[tuple[float, float]]] = {"batch": [], "train": [], "val": []}
         self.needs_redraw = False
-        self.watched_stamp: tuple = ()
+        self.watched_stamp: tuple = (None, None, None)
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="progress" if self.watch else "setup"):
@@ -165,6 +165,8 @@ class TrainingScreen(Screen):
         event = message.event
         if isinstance(event, TrainingStarted):
             self.epochs = event.epochs
+            resumed_at = event.start_epoch - 1 + event.resumed_batches / event.batches_per_epoch
+            self.points["batch"] = [p for p in self.points["batch"] if p[0] <= resumed_at]
             self._show_history(RunDir(event.run_dir))
             self._status(f"training {event.parameters:,} parameters on {event.corpus_name} "
                          f"({event.train_chars:,} characters, {event.vocab_size} tokens)")
@@ -209,7 +211,6 @@ class TrainingScreen(Screen):
         metrics = run_dir.read_metrics()
         self.points["train"] = [(row["epoch"], row["loss"]) for row in metrics]
         self.points["val"] = [(row["epoch"], row["val_loss"]) for row in metrics]
-        self.points["batch"] = [p for p in self.points["batch"] if p[0] <= len(metrics)]
         samples = self.query_one(SamplesView)
         for row in run_dir.read_samples():
             samples.add(row["epoch"], row["seed"], row["texts"])
@@ -222,23 +223,21 @@ class TrainingScreen(Screen):
     def _poll_run(self) -> None:
         run_dir = self.watch
         stamp = tuple(_mtime(path) for path in (run_dir.metrics_path, run_dir.samples_path, run_dir.progress_path))
-        if stamp != self.watched_stamp:
-            self.watched_stamp = stamp
-            self.epochs = run_dir.read_config().epochs
+        if stamp[:2] != self.watched_stamp[:2]:
+            self.epochs = run_dir.read_config().epochs  # a resumed run may have been given more
             self._show_history(run_dir)
-            progress = run_dir.read_progress()
-            if progress:
-                self._add_progress(BatchProgress(**{f.name: progress[f.name] for f in fields(BatchProgress)}))
+        if stamp[2] != self.watched_stamp[2] and (progress := run_dir.read_progress()):
+            self._add_progress(BatchProgress(**{f.name: progress[f.name] for f in fields(BatchProgress)}))
+        self.watched_stamp = stamp
         updated = max(stamp) if any(stamp) else None
-        age = f"last update {duration(time.time() - updated)} ago" if updated else "no progress written yet"
-        self._status(f"watching {run_dir.path} (read only; q or ctrl+q leaves it running) · {age}")
+        age = f"updated {duration(time.time() - updated)} ago" if updated else "nothing written yet"
+        self._status(f"watching {run_dir.path} · {age} · read only: ctrl+q leaves the run going")
 
 
 def _progress_line(progress: BatchProgress, epochs: int) -> str:
     eta = duration(progress.eta_seconds)
     return (f"epoch {progress.epoch}/{epochs or '?'} · batch {progress.batch:,}/{progress.batches:,} · "
-            f"loss {progress.loss:.3f} ({bits(progress.loss):.2f} bits) · {progress.chars_per_sec:,.0f} chars/s · "
-            f"epoch ETA {eta}")
+            f"loss {progress.loss:.3f} · {progress.chars_per_sec:,.0f} chars/s · ETA {eta}")
 
 
 def _ending(event) -> str:

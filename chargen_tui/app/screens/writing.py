@@ -60,8 +60,8 @@ class WritingScreen(Screen):
         self.sample_seed = sample_seed  # fixed: the same text always gets the same suggestions (tests)
         self.autosave_folder = autosave_folder
         self.sampler = None
-        self.model_name = "no model"
-        self.model_note = "loading..."
+        self.model_name = "none"
+        self.model_note = "" if model else "(ctrl+l chooses a run folder)"
         self.saved_text = ""
         self.modified = False  # shown in the status line; `dirty` is the exact (slower) test
         self.autosave = Autosave(document, autosave_folder)

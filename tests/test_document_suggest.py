@@ -1,0 +1,73 @@
+"""Documents (open, atomic save, the crash copy) and the suggestion mailbox, without the UI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from chargen_tui.document import Autosave, open_document, save_document
+from chargen_tui.errors import UserError
+from chargen_tui.suggest import LatestOnly
+
+
+def test_a_new_file_opens_empty_and_saving_creates_it(tmp_path):
+    path = tmp_path / "new.txt"
+    assert open_document(path) == ""
+    save_document(path, "Ünïcödé 日本\n")
+    assert open_document(path) == "Ünïcödé 日本\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["new.txt"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("data, fragment", [(b"\x00\x01binary", "binary"), (b"caf\xe9", "not valid utf-8")])
+def test_a_file_that_is_not_text_is_one_clear_error(tmp_path, data, fragment):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(data)
+    with pytest.raises(UserError, match=fragment):
+        open_document(path)
+
+
+def test_the_autosave_copy_is_per_document_and_gone_once_cleared(tmp_path):
+    first, second = Autosave(tmp_path / "a.txt", tmp_path / "auto"), Autosave(tmp_path / "b.txt", tmp_path / "auto")
+    assert first.read() is None
+    first.write("unsaved words")
+    assert first.read().text == "unsaved words" and second.read() is None
+    first.clear()
+    assert first.read() is None
+
+
+def test_a_damaged_autosave_copy_is_ignored(tmp_path):
+    autosave = Autosave(None, tmp_path)
+    autosave.path.parent.mkdir(parents=True, exist_ok=True)
+    autosave.path.write_text("{not json", encoding="utf-8")
+    assert autosave.read() is None
+
+
+def test_the_mailbox_hands_over_only_the_newest_request():
+    box = LatestOnly()
+    box.put("a")
+    box.put("ab")
+    assert box.take(timeout=0.01) == "ab"
+    assert box.take(timeout=0.01) is None
+    threading.Timer(0.05, box.put, args=("abc",)).start()
+    assert box.take(timeout=5) == "abc"  # a waiting taker wakes when a request arrives
+
+
+def run_cli(*args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "chargen_tui", *args], capture_output=True, text=True,
+                          timeout=60, **kwargs)
+
+
+def test_write_and_watch_refuse_bad_input_in_one_line(tmp_path, trained_run):
+    binary = tmp_path / "doc.bin"
+    binary.write_bytes(b"\x00\x01\x02")
+    cases = [(["write", str(trained_run.path), "--file", str(binary)], "binary"),
+             (["write", str(tmp_path / "nothing")], "not a run folder"),
+             (["watch", str(tmp_path)], "has no config.json"),
+             (["write", str(trained_run.path)], "needs a terminal")]  # stdin and stdout are pipes here
+    for args, fragment in cases:
+        result = run_cli(*args, stdin=subprocess.DEVNULL)
+        assert result.returncode == 2, (args, result.stderr)
+        assert fragment in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
