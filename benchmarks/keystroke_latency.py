@@ -45,20 +45,33 @@ async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], lis
         while screen.sampler is None:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
+        # Wake on the editor's own signals instead of polling: a polling loop would hold the GIL
+        # and slow the suggestion thread it measures.
+        changed, shown = asyncio.Event(), asyncio.Event()
+        editor.update_suggestion = _after(editor.update_suggestion, changed.set)
+        editor.show_suggestions = _after(editor.show_suggestions, shown.set)
         for char in passage(keys):
-            length = len(editor.text)
+            changed.clear(), shown.clear()
             started = time.perf_counter()
             app._driver.send_message(events.Key(char if char != " " else "space", char))
-            while len(editor.text) == length:
-                await asyncio.sleep(0.0002)
+            await changed.wait()
             if editor.suggestion:  # the typed key continued the ghost text
                 kept.append(time.perf_counter() - started)
             else:
                 while editor.shown_at < started:
-                    await asyncio.sleep(0.0002)
+                    shown.clear()
+                    await shown.wait()
                 computed.append(editor.shown_at - started)
             await asyncio.sleep(interval)
     return computed, kept
+
+
+def _after(method, signal):
+    def wrapped(*args, **kwargs):
+        result = method(*args, **kwargs)
+        signal()
+        return result
+    return wrapped
 
 
 def percentiles(values: list[float]) -> str:

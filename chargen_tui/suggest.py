@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
+
+import numpy as np
 
 # An editor draws ghost text on the cursor's line only, so a suggestion ends at the first newline;
 # drawing more than a line's worth would only be cut off.
@@ -25,20 +27,28 @@ class Request:
     sampler: Any  # sampling.Sampler; typed loosely so that importing this module needs no TensorFlow
 
 
-def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGESTION_CHARS) -> list[str]:
-    """Up to `count` distinct continuations of `request.seed`, each cut at its first newline.
+def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGESTION_CHARS) -> Iterator[list[str]]:
+    """The continuations of `request.seed`, each cut at its first newline: first the one to show,
+    alone (one sample is the fastest to compute), then up to `count` distinct ones, it first.
 
-    Twice as many are sampled (in one batch, nearly free) so that duplicates, common at low
-    temperature, still leave several alternatives. They keep the sampler's order.
+    The seed is primed once for both. Twice as many are sampled as wanted, so that duplicates,
+    common at low temperature, still leave several alternatives.
     """
-    texts = request.sampler.generate(request.seed, length, temperature=request.temperature, n=2 * count,
-                                     seed=request.rng_seed)
-    distinct: list[str] = []
+    rng = np.random.default_rng(request.rng_seed)
+    primed = request.sampler.prime(request.seed)
+    first = request.sampler.continue_from(primed, length, request.temperature, n=1, rng=rng)
+    yield _distinct(first, count)
+    more = request.sampler.continue_from(primed, length, request.temperature, n=2 * count - 1, rng=rng)
+    yield _distinct(first + more, count)
+
+
+def _distinct(texts: list[str], count: int) -> list[str]:
+    lines: list[str] = []
     for text in texts:
         line = text.split("\n", 1)[0]
-        if line and line not in distinct:
-            distinct.append(line)
-    return distinct[:count]
+        if line and line not in lines:
+            lines.append(line)
+    return lines[:count]
 
 
 class LatestOnly:
@@ -52,6 +62,11 @@ class LatestOnly:
         with self._ready:
             self._item = item
             self._ready.notify()
+
+    @property
+    def waiting(self) -> bool:
+        """Is a newer item waiting? (Then the current one need not be finished.)"""
+        return self._item is not None
 
     def take(self, timeout: float) -> Any:
         """The newest item, or None after `timeout` seconds without one."""

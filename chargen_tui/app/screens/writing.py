@@ -119,8 +119,12 @@ class WritingScreen(Screen):
         worker = get_current_worker()
         while not worker.is_cancelled:
             request = self.requests.take(timeout=0.2)
-            if request is not None:
-                self.post_message(SuggestionsReady(request.seed, suggestions(request)))
+            if request is None:
+                continue
+            for alternatives in suggestions(request):  # the one to show first, then all of them
+                self.post_message(SuggestionsReady(request.seed, alternatives))
+                if self.requests.waiting:  # typing went on: these are stale already
+                    break
 
     def on_suggestions_ready(self, message: SuggestionsReady) -> None:
         self.editor.show_suggestions(message.seed, message.alternatives)

@@ -55,14 +55,26 @@ class GhostEditor(TextArea):
         start = (max(0, row - self.context_chars), 0)
         return self.get_text_range(start, (row, column))[-self.context_chars:]
 
+    @property
+    def alternatives(self) -> list[str]:
+        """The suggestions for the cursor's place; `suggestion` shows one of them (Ctrl+N: the next)."""
+        return list(self._alternatives)
+
     # --- answers from the screen ------------------------------------------------------------
     def show_suggestions(self, seed: str, alternatives: list[str]) -> bool:
-        """Show `alternatives` if they were computed for the text now before the cursor."""
+        """Show `alternatives` if they were computed for the text now before the cursor.
+
+        They come in twice for one seed: the first alone, then all of them; the second keeps the
+        alternative the user has moved to.
+        """
         if not self.autocomplete or seed != self._seed or seed != self._current_seed():
             return False
-        self._alternatives, self._choice = alternatives, 0
-        self.suggestion = alternatives[0] if alternatives else ""
-        self.shown_at = time.perf_counter()
+        more = bool(self._alternatives) and alternatives[:len(self._alternatives)] == self._alternatives
+        if not more:
+            self._choice = 0
+            self.shown_at = time.perf_counter()
+        self._alternatives = alternatives
+        self.suggestion = alternatives[self._choice] if alternatives else ""
         return True
 
     def clear_suggestions(self) -> None:
@@ -92,6 +104,7 @@ class GhostEditor(TextArea):
 
     def action_hide(self) -> None:
         self.clear_suggestions()
+        self._seed = None  # answers still on their way for this place are not wanted either
 
     def action_next_suggestion(self) -> None:
         if len(self._alternatives) > 1:
