@@ -132,3 +132,23 @@ async def test_quitting_with_unsaved_text_asks_and_saves(trained_run, tmp_path):
         await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
     assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and "
     assert not list((tmp_path / "autosave").glob("*"))
+
+
+async def test_ctrl_l_loads_another_run_folder_and_ctrl_o_opens_another_file(trained_run, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Once upon a time ", encoding="utf-8")
+    app = ChargenApp(mode="write", autosave_folder=tmp_path / "autosave")  # no model given
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.writing
+        assert "ctrl+l" in drawn_text(screen.query_one("#status"))
+        await pilot.press("ctrl+l")
+        await pilot.press(*str(tmp_path / "missing"), "enter")
+        assert "not a run folder" in drawn_text(app.screen.query_one("#error"))  # the dialog stays, saying why
+        app.screen.query_one("#path").value = str(trained_run.path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.sampler is not None, what="the chosen model")
+        assert "model: run" in drawn_text(screen.query_one("#status"))
+        await pilot.press("ctrl+o")
+        await pilot.press(*str(other), "enter")
+        assert screen.editor.text == "Once upon a time "
+        await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion for the opened text")
