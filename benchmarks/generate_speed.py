@@ -56,7 +56,7 @@ def main() -> None:
         model = load_model(RunDir(args.run_dir).model_path, sampler.vocab.vocab_size)
     else:
         config, vocab = Config(), Vocab.from_text(text)
-        model = build_model(config, vocab.vocab_size)
+        model = build_model(config, vocab.vocab_size, steps_per_epoch=1)  # untrained: the schedule is unused
         sampler = Sampler.from_model(model, vocab, config.seq_len)
     rng = np.random.default_rng(0)
     seed = text[1000:1000 + sampler.seq_len]

@@ -74,8 +74,8 @@ class SteadySpeed(keras.callbacks.Callback):
 
 
 def arrays(config: Config, ids: np.ndarray, vocab_size: int) -> float:
-    model = build_model(config, vocab_size)
     dataset = TrainWindows(ids, config.replace(workers=0))
+    model = build_model(config, vocab_size, len(dataset))
     batches = [dataset[i] for i in range(len(dataset))]  # the same epoch, built up front
     x, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
     timer = SteadySpeed(dataset.batch_size * config.seq_len)

@@ -32,6 +32,9 @@ class Config:
     # Optimisation
     learning_rate: float = 2e-3
     clipnorm: float = 1.0  # gradient clipping by global norm keeps a char-LSTM from exploding
+    # Cosine decay over the first `epochs` (by optimizer step) to this fraction of the rate; 1 = none
+    final_lr_fraction: float = 0.1
+    mixed_precision: bool = True  # bfloat16 matrix products, float32 weights and logits
     epochs: int = 20
     seed: int = 0  # fixes initial weights, data order and the per-epoch samples
     time_limit: float | None = None  # seconds of training in this session; stops cleanly after
@@ -57,6 +60,9 @@ class Config:
             (_finite(self.learning_rate) and self.learning_rate > 0,
              "--learning-rate must be a positive number (e.g. 0.002)"),
             (_finite(self.clipnorm) and self.clipnorm > 0, "--clipnorm must be a positive number"),
+            (_finite(self.final_lr_fraction) and 0 <= self.final_lr_fraction <= 1,
+             "--final-lr-fraction must be between 0 and 1 (1 = no decay)"),
+            (isinstance(self.mixed_precision, bool), "mixed_precision must be true or false"),
             (self.time_limit is None or (_finite(self.time_limit) and self.time_limit > 0),
              "--time-limit must be a positive number of seconds"),
             (isinstance(self.workers, int) and self.workers >= 0,
@@ -96,6 +102,9 @@ HELP = {
     "dropout": "dropout after each LSTM layer (0 = off)",
     "learning_rate": "Adam's step size",
     "clipnorm": "gradient clipping by global norm",
+    "final_lr_fraction": "the learning rate decays (cosine, by step) over the run's first --epochs to "
+                         "this fraction of itself; 1 = constant",
+    "mixed_precision": "bfloat16 matrix products with float32 weights and logits (false = all float32)",
     "seed": "fixes the initial weights, the data order and the samples",
     "val_fraction": "the last part of the text, held out for validation",
     "time_limit": "stop cleanly (resumable) after this many seconds of training",
@@ -107,7 +116,7 @@ HELP = {
 # Settings that define the model, its optimiser and its data order: a resumed run must keep them.
 # The others (epochs, time limit, pipeline, samples) may change between sessions of one run.
 FIXED_ON_RESUME = ("seq_len", "batch_size", "val_fraction", "embedding_dim", "units", "layers",
-                   "dropout", "learning_rate", "clipnorm", "seed")
+                   "dropout", "learning_rate", "clipnorm", "final_lr_fraction", "mixed_precision", "seed")
 
 
 def resume_config(saved: Config, changes: dict[str, Any]) -> Config:

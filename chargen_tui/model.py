@@ -15,23 +15,51 @@ from .config import Config
 from .errors import UserError
 
 
-def build_model(config: Config, vocab_size: int) -> keras.Model:
+def build_model(config: Config, vocab_size: int, steps_per_epoch: int) -> keras.Model:
+    """The training model, compiled; `steps_per_epoch` sets the length of the learning-rate decay."""
     keras.utils.set_random_seed(config.seed)
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = keras.layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(tokens)
-    for i in range(1, config.layers + 1):
-        x = keras.layers.LSTM(config.units, return_sequences=True, name=f"lstm_{i}")(x)
-        if config.dropout:
-            x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
-    logits = keras.layers.Dense(vocab_size, name="logits")(x)
-    model = keras.Model(tokens, logits, name="chargen_lstm")
-    compile_model(model, config)
+    model = _architecture(config, vocab_size, MIXED if config.mixed_precision else "float32")
+    compile_model(model, config, steps_per_epoch)
     return model
 
 
-def compile_model(model: keras.Model, config: Config) -> None:
+def inference_copy(model: keras.Model, config: Config, vocab_size: int) -> keras.Model:
+    """The same weights in a float32, uncompiled model: what `model.keras` holds.
+
+    It carries no optimizer state (a third of the training model's file), and computes in float32
+    whatever the training precision, as the NumPy sampler does: the two agree to float32 rounding.
+    """
+    copy = _architecture(config, vocab_size, "float32")
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+# Mixed precision: variables stay float32, the LSTM's matrix products run in bfloat16 (this CPU has
+# native bfloat16 dot products: see README, "Quality"). The logits layer stays float32 so that the
+# softmax and the loss are computed in full precision.
+MIXED = "mixed_bfloat16"
+
+
+def _architecture(config: Config, vocab_size: int, dtype: str) -> keras.Model:
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
+                               dtype=dtype)(tokens)
+    for i in range(1, config.layers + 1):
+        x = keras.layers.LSTM(config.units, return_sequences=True, name=f"lstm_{i}", dtype=dtype)(x)
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}", dtype=dtype)(x)
+    logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")(x)
+    return keras.Model(tokens, logits, name="chargen_lstm")
+
+
+def compile_model(model: keras.Model, config: Config, steps_per_epoch: int) -> None:
+    # The rate is a function of the optimizer's step count, which the checkpoint keeps: a resumed
+    # run continues the same schedule, bit for bit. The decay spans the run's first `epochs`.
+    learning_rate = keras.optimizers.schedules.CosineDecay(
+        config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
+        alpha=config.final_lr_fraction)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=config.clipnorm),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
 

@@ -20,7 +20,7 @@ from .data import Split, TrainWindows, split_corpus, stop_data_loader, validatio
 from .errors import UserError
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
                      Subscriber, TrainingStarted, bits)
-from .model import build_model, load_model, random_state, set_random_state
+from .model import build_model, inference_copy, load_model, random_state, set_random_state
 from .run_dir import Checkpoint, RunDir, open_run
 from .sampling import Sampler
 from .vocab import Vocab
@@ -44,12 +44,12 @@ def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, r
     run_dir.write_start(config, vocab)
     metrics = [row for row in run_dir.read_metrics() if row.get("epoch", 0) <= start_epoch]
     samples = [row for row in run_dir.read_samples() if row.get("epoch", 0) <= start_epoch]
-    if checkpoint:
+    dataset = TrainWindows(split.train, config, epoch=start_epoch, skip_batches=skip)
+    if checkpoint:  # the checkpoint holds the optimizer and its learning-rate schedule
         model = load_model(run_dir.checkpoint_model_path(checkpoint), vocab.vocab_size)
         set_random_state(model, checkpoint.rng)
     else:
-        model = build_model(config, vocab.vocab_size)
-    dataset = TrainWindows(split.train, config, epoch=start_epoch, skip_batches=skip)
+        model = build_model(config, vocab.vocab_size, dataset.batches_per_epoch)
     loop = _Loop(config, vocab, split, run_dir, on_event, stop or threading.Event(), dataset,
                  best_val_loss=checkpoint.best_val_loss if checkpoint else None,
                  metrics=metrics, samples=samples, text=text)
@@ -174,7 +174,7 @@ class _Loop(keras.callbacks.Callback):
         self.emit(EpochEnd(epoch + 1, loss, val_loss, seconds, chars_per_sec, is_best))
         self._sample(epoch)
         if is_best:
-            self.run_dir.save_best(self.model)
+            self.run_dir.save_best(inference_copy(self.model, self.config, self.vocab.vocab_size))
         self._save_checkpoint(self.model, epoch + 1, 0, best_path=str(self.run_dir.model_path) if is_best else None)
 
     # --- helpers ----------------------------------------------------------------------------

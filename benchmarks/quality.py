@@ -1,0 +1,112 @@
+"""Quality per CPU-second: validation loss against wall-clock time, training with the project's defaults.
+
+    python benchmarks/quality.py --corpus ../shared/corpora/tinyshakespeare.txt --budget 600
+    python benchmarks/quality.py --corpus ... --budget 300 --set units=384 --set dropout=0.2   # a variant
+
+Trains with the engine (`chargen_tui.training.train`, the defaults of `chargen_tui.config.Config`
+unless `--set` changes one) for `--budget` seconds of training, then stops it as `--time-limit`
+does. Prints one line per evaluation: the engine's own, after each epoch, on its validation split
+(the last 10% of the corpus, contiguous), and, last, the final figure: the model as it stood when
+the budget ran out (the checkpoint the stop wrote), evaluated on the same split.
+
+Elapsed time counts from the start of training (model built, data ready), evaluations included.
+TensorFlow's log lines go to a file in the temp folder, as in the CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
+
+send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
+
+from chargen_tui.config import Config  # noqa: E402
+from chargen_tui.corpus import read_corpus  # noqa: E402
+from chargen_tui.data import split_corpus, validation_arrays  # noqa: E402
+from chargen_tui.events import BatchProgress, EpochEnd, Stopped, TrainingStarted, bits  # noqa: E402
+from chargen_tui.model import load_model  # noqa: E402
+from chargen_tui.run_dir import RunDir  # noqa: E402
+from chargen_tui.training import train  # noqa: E402
+
+
+class Curve:
+    """The subscriber: prints a line per evaluation, remembers the speed and when training started."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.chars_per_sec = 0.0
+
+    def __call__(self, event) -> None:
+        if isinstance(event, TrainingStarted):
+            self.started = time.monotonic()
+            print(f"{event.parameters:,} parameters, vocab {event.vocab_size}, {event.batches_per_epoch} "
+                  f"batches an epoch", flush=True)
+        elif isinstance(event, BatchProgress):
+            self.chars_per_sec = event.chars_per_sec
+        elif isinstance(event, EpochEnd):
+            self.line(f"epoch {event.epoch}", event.val_loss, f"train {event.loss:.4f}")
+
+    def line(self, what: str, val_loss: float, extra: str = "", elapsed: float | None = None) -> None:
+        elapsed = time.monotonic() - self.started if elapsed is None else elapsed
+        print(f"{elapsed:7.1f} s  {what:>9}  val {val_loss:.4f} nats/char "
+              f"{bits(val_loss):.4f} bits/char  {extra}  {self.chars_per_sec:,.0f} chars/s", flush=True)
+
+
+def final_loss(run_dir: RunDir, config: Config, text: str) -> float:
+    """The stopped model (the checkpoint written at the stop) on the engine's validation split."""
+    vocab = run_dir.read_vocab()
+    model = load_model(run_dir.checkpoint_model_path(run_dir.read_checkpoint()), vocab.vocab_size)
+    val_x, val_y = validation_arrays(split_corpus(vocab.encode(text), config).val, config.seq_len)
+    return float(model.evaluate(val_x, val_y, batch_size=config.batch_size, verbose=0))
+
+
+def parse_setting(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    kinds = {f.name: type(f.default) for f in dataclasses.fields(Config)}
+    if name not in kinds:
+        raise SystemExit(f"--set {text}: Config has no field {name!r}")
+    kind = kinds[name]
+    if kind is bool:
+        return name, value.lower() in ("1", "true", "yes")
+    return name, (float(value) if kind is float or kind is type(None) else kind(value))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--budget", type=float, required=True, help="seconds of training")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="change one of Config's defaults (repeatable)")
+    parser.add_argument("--out", help="run folder to keep (default: a temporary one)")
+    args = parser.parse_args()
+    changes = dict(parse_setting(s) for s in args.set)
+    config = Config(corpus=args.corpus, time_limit=args.budget, **changes).validate()
+    text = read_corpus(args.corpus)
+    print(f"corpus {args.corpus}: {len(text):,} chars; budget {args.budget:g} s; "
+          f"changed from the defaults: {changes or 'nothing'}", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = RunDir(args.out or Path(tmp) / "run")
+        curve = Curve()
+        end = train(config, text, run_dir, curve, corpus_name=args.corpus)
+        elapsed = time.monotonic() - curve.started
+        rows = run_dir.read_metrics()
+        if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: evaluate it too
+            final = final_loss(run_dir, config, text)
+            curve.line("stop", final, f"epoch {end.epoch + 1}, batch {end.batches_done}", elapsed)
+        elif rows:
+            final = rows[-1]["val_loss"]
+        else:
+            raise SystemExit("no evaluation within the budget: give a longer --budget")
+    best = min([final] + [r["val_loss"] for r in rows])
+    print(f"final: {final:.4f} nats/char ({bits(final):.4f} bits/char) at {elapsed:.0f} s of training; "
+          f"best {best:.4f}", flush=True)
+
+if __name__ == "__main__":
+    main()
