@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -22,6 +23,9 @@ class Tmux:
     def __call__(self, *args: str) -> str:
         return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
                               check=True, timeout=30).stdout
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
 
     def screen(self, styles: bool = False) -> list[str]:
         return self("capture-pane", "-p", *(["-e"] if styles else []), "-t", "app").splitlines()
@@ -61,5 +65,30 @@ def test_ghost_text_shows_dimmed_in_a_terminal_and_tab_accepts_it(tmp_path, trai
         assert saved.startswith(TYPED) and first.startswith(saved.rstrip())
         assert not any("oneDNN" in line or "cuda" in line for line in tmux.screen())  # TF's logs stay off
     finally:
-        tmux("kill-server")
+        tmux.close()
     assert not os.path.exists(document.with_suffix(".tmp"))
+
+
+def test_a_dropped_terminal_leaves_the_unsaved_text_in_the_autosave_copy(tmp_path, trained_run):
+    from chargen_tui.document import Autosave
+
+    document = tmp_path / "doc.txt"
+    tmux = Tmux(tmp_path)
+    command = f"XDG_CACHE_HOME={tmp_path / 'cache'} {sys.executable} -m chargen_tui write {trained_run.path} " \
+              f"--file {document}; touch {tmp_path / 'exited'}"
+    tmux("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command)
+    try:
+        tmux.wait_for(lambda lines: any("doc.txt" in line for line in lines), "the editor")
+        tmux("send-keys", "-t", "app", "-l", "Words never saved")
+        tmux.wait_for(lambda lines: lines[0].strip().startswith("Words never saved"), "the typed text")
+        pid = tmux("list-panes", "-t", "app", "-F", "#{pane_pid}").strip()
+        app_pid = subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()[0]
+        os.kill(int(app_pid), signal.SIGHUP)  # what the terminal's end (an SSH link dropping) sends
+        deadline = time.monotonic() + 30
+        while not (tmp_path / "exited").exists():
+            assert time.monotonic() < deadline, "the app did not exit on SIGHUP"
+            time.sleep(0.1)
+    finally:
+        tmux.close()
+    assert not document.exists()  # nothing was written over the user's file
+    assert Autosave(document, tmp_path / "cache" / "chargen-tui" / "autosave").read().text == "Words never saved"

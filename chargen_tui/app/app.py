@@ -6,6 +6,8 @@ is kept, the data workers end) before the app exits. Quitting with unsaved text 
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +18,8 @@ from ..run_dir import RunDir
 from .screens.dialogs import Choice
 from .screens.training import TrainingScreen
 from .screens.writing import WritingScreen
+
+_HANG_UPS = (signal.SIGHUP, signal.SIGTERM)
 
 
 class ChargenApp(App):
@@ -37,6 +41,22 @@ class ChargenApp(App):
 
     def on_mount(self) -> None:
         self.switch_mode(self.start_mode)
+        loop = asyncio.get_running_loop()
+        for hang_up in _HANG_UPS:
+            loop.add_signal_handler(hang_up, self.leave_now)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for hang_up in _HANG_UPS:
+            loop.remove_signal_handler(hang_up)
+
+    def leave_now(self) -> None:
+        """The terminal went away (a dropped SSH link sends SIGHUP) or SIGTERM came: nobody is there to
+        answer questions, so keep the unsaved text in the autosave copy, stop training with a
+        checkpoint, and exit."""
+        if self.writing.is_mounted and self.writing.dirty:
+            self.writing.write_autosave()
+        self._stop_and_exit()
 
     # --- quitting ---------------------------------------------------------------------------
     def action_quit(self) -> None:
