@@ -99,9 +99,16 @@ def stop_data_loader(dataset: keras.utils.PyDataset) -> None:
 
 
 def _quiet_worker() -> None:
+    """A forked data worker takes none of its parent's signal handling."""
     # A terminal's Ctrl-C reaches the whole process group. The training process turns it into an
     # orderly stop; a forked data worker must not die with a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # An event loop in the parent (the app's) may handle SIGTERM and SIGHUP through a wakeup fd the
+    # fork shares: the SIGTERM that ends a worker at an epoch's end would reach the parent's loop
+    # as its own. The worker must die of it instead, and signal nothing to the parent.
+    signal.set_wakeup_fd(-1)
+    for name in ("SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
 
 
 os.register_at_fork(after_in_child=_quiet_worker)

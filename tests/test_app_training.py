@@ -88,6 +88,9 @@ async def test_impossible_settings_are_one_line_and_start_nothing(tmp_path):
     app = ChargenApp(mode="train")
     async with app.run_test(size=(80, 24)) as pilot:
         await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
+        field = app.training.query_one("#knob-seq_len", Input)
+        assert field.has_class("-invalid")  # red as it is typed, and said why
+        assert "seq len: 'abc' is not a whole number" in drawn_text(app.training.query_one("#setup-message"))
         await pilot.press("f5")
         message = drawn_text(app.training.query_one("#setup-message"))
         assert "error:" in message and "seq len" in message

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from ...config import FIXED_ON_RESUME
@@ -159,6 +159,12 @@ class TrainingScreen(Screen):
         self.query_one("#resume", Button).disabled = running
         self.query_one("#stop", Button).disabled = not running
         self.query_one(SettingsForm).set_enabled(not running)
+
+    def on_input_changed(self) -> None:
+        """Say what is wrong with the settings as they are typed (wrong fields turn red too)."""
+        results = [field.validate(field.value) for field in self.query_one(SettingsForm).query(Input)]
+        problems = [result.failure_descriptions[0] for result in results if result and not result.is_valid]
+        self.query_one("#setup-message", Static).update(f"[b red]error:[/] {problems[0]}" if problems else "")
 
     # --- events from the engine -------------------------------------------------------------
     def on_engine_event(self, message: EngineEvent) -> None:

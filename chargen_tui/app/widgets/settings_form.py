@@ -7,6 +7,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Input, Label
 
 from ...config import HELP, Config, knob_type
@@ -19,14 +20,15 @@ def _row(name: str, field: Input, help_text: str = "") -> Horizontal:
 
 class SettingsForm(VerticalScroll):
     def compose(self) -> ComposeResult:
-        yield _row("corpus", Input(placeholder="text file; empty = Python's docs", id="corpus", compact=True),
+        yield _row("corpus", Input(placeholder="text file; empty = Python's docs", id="corpus", compact=True,
+                                   validators=[Function(_is_file_or_empty, "no such file: give a text file's path")]),
                    "UTF-8 text to learn from")
         yield _row("run folder", Input(placeholder="runs/CORPUS_NAME", id="out", compact=True),
                    "where the model and checkpoints go")
         defaults = Config()
         for name, help_text in HELP.items():
-            yield _row(name.replace("_", " "), Input(_text(getattr(defaults, name)), id=f"knob-{name}",
-                                                     compact=True), help_text)
+            yield _row(name.replace("_", " "), Input(_text(getattr(defaults, name)), id=f"knob-{name}", compact=True,
+                                                     validators=[_KnobCheck(name)]), help_text)
 
     def corpus(self) -> str | None:
         return self.query_one("#corpus", Input).value.strip() or None
@@ -40,13 +42,7 @@ class SettingsForm(VerticalScroll):
         """The knobs as typed, or UserError naming the first that is not a number."""
         values: dict[str, Any] = {}
         for name in HELP:
-            text = self.query_one(f"#knob-{name}", Input).value.strip()
-            if text.lower() in ("", "none"):
-                if name != "time_limit":
-                    raise UserError(f"{name.replace('_', ' ')} is empty: give a value")
-                values[name] = None
-                continue
-            values[name] = _parse(name, text)
+            values[name] = _parse(name, self.query_one(f"#knob-{name}", Input).value)
         if self.corpus():
             values["corpus"] = str(Path(self.corpus()).expanduser().resolve())
         return values
@@ -64,6 +60,12 @@ class SettingsForm(VerticalScroll):
 
 
 def _parse(name: str, text: str) -> Any:
+    """The value of a knob typed as `text`, or UserError saying what it should be."""
+    text = text.strip()
+    if text.lower() in ("", "none"):
+        if name == "time_limit":
+            return None
+        raise UserError(f"{name.replace('_', ' ')} is empty: give a value")
     kind = knob_type(name)
     if kind is bool and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
@@ -77,6 +79,25 @@ def _parse(name: str, text: str) -> Any:
 
 
 _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+class _KnobCheck(Validator):
+    """Marks a knob's field invalid as it is typed, with the reason `_parse` gives."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            _parse(self.name, value)
+        except UserError as error:
+            return self.failure(str(error))
+        return self.success()
+
+
+def _is_file_or_empty(text: str) -> bool:
+    return not text.strip() or Path(text.strip()).expanduser().is_file()
 
 
 def _text(value: Any) -> str:
