@@ -112,7 +112,11 @@ def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
 def _generate(args: argparse.Namespace) -> int:
     if args.length < 0 or args.n < 1 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
         raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more")
-    run_dir = RunDir(args.run_dir)
+    if args.run_dir:
+        run_dir = RunDir(args.run_dir)
+    else:
+        from .pretrained import default_run_dir
+        run_dir = default_run_dir()
     run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()  # fail fast, before TensorFlow
 
     from .tf_runtime import send_tensorflow_logs_to
@@ -204,7 +208,8 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_train)
 
     generate = commands.add_parser("generate", help="generate text from a trained run folder")
-    generate.add_argument("run_dir", metavar="RUN_DIR")
+    generate.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                          help="a trained run folder (default: the model shipped with chargen-tui)")
     generate.add_argument("--prefix", default="", help="text to continue (default: none)")
     generate.add_argument("--length", type=int, default=200, help="characters to generate (default: 200)")
     generate.add_argument("--temperature", type=float, default=0.5,

@@ -7,6 +7,8 @@ is kept, the data workers end) before the app exits. Quitting with unsaved text 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import signal
 from pathlib import Path
 from typing import Literal
@@ -33,6 +35,7 @@ class ChargenApp(App):
         super().__init__()
         self.start_mode = mode
         self.last_run = model  # the model the writing screen offers first when choosing one
+        self.leaving = False
         self.training = TrainingScreen(watch=watch)
         self.writing = WritingScreen(model, document, sample_seed=sample_seed, autosave_folder=autosave_folder)
         # Modes need screen factories; each returns the one instance, so switching keeps its state.
@@ -54,13 +57,34 @@ class ChargenApp(App):
         """The terminal went away (a dropped SSH link sends SIGHUP) or SIGTERM came: nobody is there to
         answer questions, so keep the unsaved text in the autosave copy, stop training with a
         checkpoint, and exit."""
+        if self.leaving:  # a second signal: do not wait for the batch either
+            self._abandon()
+            return
+        self.leaving = True
         if self.writing.is_mounted and self.writing.dirty:
             self.writing.write_autosave()
         self._stop_and_exit()
 
+    def _abandon(self) -> None:
+        """Quit without waiting for the training's batch to end: the last checkpoint stays as it is.
+
+        Textual's exit waits for every worker, and a thread inside a batch cannot be interrupted:
+        give the terminal back and end the process here, data workers first.
+        """
+        if self._driver is not None:
+            self._driver.stop_application_mode()
+            self._driver.close()  # waits until the writer thread has sent all of it
+        for worker in multiprocessing.active_children():
+            worker.kill()
+        os._exit(1)
+
     # --- quitting ---------------------------------------------------------------------------
     def action_quit(self) -> None:
-        if self.training.running:
+        if self.training.running and self.training.stop_event.is_set():  # a long batch is ending
+            self.push_screen(Choice("Training is still finishing its current batch. Quit now? The last "
+                                    "checkpoint stays as it is.", [("now", "Quit now"), ("wait", "Wait")]),
+                             lambda answer: answer == "now" and self._abandon())
+        elif self.training.running:
             self.push_screen(Choice("Training is running. Stop it (a checkpoint is kept) and quit?",
                                     [("stop", "Stop and quit"), ("cancel", "Keep training")]),
                              lambda answer: answer == "stop" and self._ask_to_save())

@@ -95,6 +95,8 @@ class TrainingScreen(Screen):
             self.query_one(SettingsForm).set_enabled(False)
             self._poll_run()
             self.set_interval(WATCH_SECONDS, self._poll_run)
+        else:
+            self.query_one("#corpus", Input).focus()  # typing goes straight into the first field
 
     @property
     def running(self) -> bool:
