@@ -93,6 +93,8 @@ class ChargenApp(App):
 
     def _ask_to_save(self) -> None:
         if not self.writing.is_mounted or not self.writing.dirty:
+            if self.writing.is_mounted:
+                self.writing.discard_changes()  # an autosave copy of edits undone since is no news
             self._stop_and_exit()
             return
         self.writing.write_autosave()  # whatever is answered, or if the terminal closes now
