@@ -7,7 +7,7 @@ import pytest
 from chargen_tui.app.app import ChargenApp
 from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
-from chargen_tui.suggest import Request, suggestions
+from chargen_tui.suggest import SUGGESTION_CHARS, Request, suggestions
 
 from .app_helpers import drawn_line, drawn_text, wait_for
 
@@ -39,6 +39,9 @@ async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(train
         screen, editor = await start_writing(pilot, typed="")
         expected = list(suggestions(Request("The king and ", screen.temperature, SEED, sampler)))[-1]
         assert editor.suggestion == expected[0]
+        # the same as `chargen-tui generate --prefix "The king and " --seed 11`, up to its first newline
+        generated = sampler.generate("The king and ", SUGGESTION_CHARS, temperature=0.5, seed=SEED)[0]
+        assert editor.suggestion == generated.split("\n")[0]
         assert drawn_line(editor).strip() == "The king and " + expected[0].rstrip()
         assert "temperature 0.5" in drawn_text(screen.query_one("#status"))
 
