@@ -103,11 +103,15 @@ class WritingScreen(Screen):
         self.editor.request_suggestions()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.group == "model":
-            error = event.worker.error
-            self.model_note = f"error: {error}" if isinstance(error, UserError) else \
-                f"error: the model could not be loaded ({type(error).__name__}: {error})"
-            self._show_status()
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, UserError):
+            self.model_note = f"error: {error}"
+        else:
+            what = "the model could not be loaded" if event.worker.group == "model" else "suggestions stopped"
+            self.model_note = f"error: {what} ({type(error).__name__}: {error})"
+        self._show_status()
 
     # --- suggestions ------------------------------------------------------------------------
     def on_ghost_editor_suggestion_wanted(self, message: GhostEditor.SuggestionWanted) -> None:
