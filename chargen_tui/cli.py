@@ -20,6 +20,7 @@ from rich.console import Console
 
 from .config import HELP, Config, knob_type
 from .document import open_document
+from .pretrained import default_run_dir
 from .corpus import DEFAULT_CORPUS_NAME
 from .errors import UserError
 from .events import Failed
@@ -115,7 +116,6 @@ def _generate(args: argparse.Namespace) -> int:
     if args.run_dir:
         run_dir = RunDir(args.run_dir)
     else:
-        from .pretrained import default_run_dir
         run_dir = default_run_dir()
     run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()  # fail fast, before TensorFlow
 
@@ -140,9 +140,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 # --- the app ----------------------------------------------------------------------------------
 def _write(args: argparse.Namespace) -> int:
-    model = RunDir(args.run_dir) if args.run_dir else _default_model()
-    if model is not None:
-        model.read_config(), model.read_vocab(), model.require_model()  # fail fast, before the screen
+    model = RunDir(args.run_dir) if args.run_dir else default_run_dir()
+    model.read_config(), model.read_vocab(), model.require_model()  # fail fast, before the screen
     document = Path(args.file) if args.file else None
     if document is not None:
         open_document(document)  # a binary or non-UTF-8 file: one line now, not a broken screen
@@ -153,14 +152,6 @@ def _watch(args: argparse.Namespace) -> int:
     run_dir = RunDir(args.run_dir)
     run_dir.read_config()
     return _run_app(mode="train", watch=run_dir)
-
-
-def _default_model() -> RunDir | None:
-    try:
-        from .pretrained import default_run_dir
-    except ImportError:  # a build without the shipped model: the app asks for a run folder
-        return None
-    return default_run_dir()
 
 
 def _run_app(**options) -> int:
