@@ -1,6 +1,6 @@
 """Key press to suggestion shown, in the real app driven headless.
 
-    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05]
+    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05] [--ahead N]
 
 Types a passage one key at a time (a key every --interval seconds, a fast typist) into the writing
 screen and times each key from its arrival (as a terminal delivers it) to the moment the editor
@@ -87,6 +87,8 @@ def main() -> None:
     parser.add_argument("--run", help="run folder of the model (default: the shipped model)")
     parser.add_argument("--keys", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between keys")
+    parser.add_argument("--ahead", type=int, default=None,
+                        help="windows primed ahead while the writer pauses (default: suggest.LIKELY_NEXT)")
     args = parser.parse_args()
     send_tensorflow_logs_to(Path("/tmp/chargen-tui-benchmarks.log"))
     from chargen_tui.run_dir import RunDir
@@ -96,6 +98,9 @@ def main() -> None:
         from chargen_tui.pretrained import default_run_dir
         run_dir = default_run_dir()
     config = run_dir.read_config()
+    if args.ahead is not None:
+        import chargen_tui.suggest
+        chargen_tui.suggest.LIKELY_NEXT = args.ahead
     print(f"model {run_dir.path} (LSTM {config.layers}x{config.units}, window {config.seq_len}); "
           f"a key every {args.interval * 1000:.0f} ms")
     computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -71,3 +72,35 @@ def test_write_and_watch_refuse_bad_input_in_one_line(tmp_path, trained_run):
         result = run_cli(*args, stdin=subprocess.DEVNULL)
         assert result.returncode == 2, (args, result.stderr)
         assert fragment in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_suggestions_are_the_same_from_a_remembered_prime(trained_run):
+    from chargen_tui.sampling import Sampler
+    from chargen_tui.suggest import Primes, Request, suggestions
+
+    sampler = Sampler.from_run_dir(trained_run)
+    primes = Primes(sampler)
+    request = Request("The king and the queen walked to the old ", 1.0, 5, sampler)
+    fresh = list(suggestions(request))
+    assert list(suggestions(request, primes=primes)) == fresh
+    assert list(suggestions(request, primes=primes)) == fresh  # the second time from the remembered state
+    assert fresh[0] == fresh[1][:1] and len(fresh[1]) == 3
+
+
+def test_the_suggester_answers_the_newest_request_only_then_primes_ahead(trained_run):
+    from chargen_tui.sampling import Sampler
+    from chargen_tui.suggest import Suggester, Request
+
+    sampler = Sampler.from_run_dir(trained_run)
+    suggester = Suggester()
+    answers = []
+    suggester.ask(Request("The ki", 0.5, 1, sampler))
+    suggester.ask(Request("The kin", 0.5, 1, sampler))  # typed before the first was taken
+    done = threading.Event()
+    thread = threading.Thread(target=suggester.serve, args=(lambda seed, alts: answers.append(seed), done.is_set))
+    thread.start()
+    time.sleep(1.0)
+    done.set()
+    thread.join(timeout=5)
+    assert answers == ["The kin", "The kin"]  # the one to show, then all the alternatives
+    assert len(suggester._primes._states) > 1  # windows for the likely next keys are primed already

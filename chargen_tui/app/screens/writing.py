@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ...document import Autosave, open_document, save_document
 from ...errors import UserError
 from ...run_dir import RunDir
-from ...suggest import LatestOnly, Request, suggestions
+from ...suggest import Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
 from .dialogs import Choice, PathPrompt
 
@@ -65,7 +65,7 @@ class WritingScreen(Screen):
         self.saved_text = ""
         self.modified = False  # shown in the status line; `dirty` is the exact (slower) test
         self.autosave = Autosave(document, autosave_folder)
-        self.requests = LatestOnly()
+        self.suggester = Suggester()
 
     def compose(self) -> ComposeResult:
         yield GhostEditor(id="editor")
@@ -116,19 +116,13 @@ class WritingScreen(Screen):
     # --- suggestions ------------------------------------------------------------------------
     def on_ghost_editor_suggestion_wanted(self, message: GhostEditor.SuggestionWanted) -> None:
         if self.sampler is not None:
-            self.requests.put(Request(message.seed, self.temperature, self.sample_seed, self.sampler))
+            self.suggester.ask(Request(message.seed, self.temperature, self.sample_seed, self.sampler))
 
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
         worker = get_current_worker()
-        while not worker.is_cancelled:
-            request = self.requests.take(timeout=0.2)
-            if request is None:
-                continue
-            for alternatives in suggestions(request):  # the one to show first, then all of them
-                self.post_message(SuggestionsReady(request.seed, alternatives))
-                if self.requests.waiting:  # typing went on: these are stale already
-                    break
+        self.suggester.serve(lambda seed, alternatives: self.post_message(SuggestionsReady(seed, alternatives)),
+                             lambda: worker.is_cancelled)
 
     def on_suggestions_ready(self, message: SuggestionsReady) -> None:
         self.editor.show_suggestions(message.seed, message.alternatives)
