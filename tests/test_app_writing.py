@@ -155,3 +155,13 @@ async def test_ctrl_l_loads_another_run_folder_and_ctrl_o_opens_another_file(tra
         await pilot.press(*str(other), "enter")
         assert screen.editor.text == "Once upon a time "
         await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion for the opened text")
+
+
+async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
+    from chargen_tui.pretrained import default_run_dir
+
+    app = ChargenApp(mode="write", model=default_run_dir(), autosave_folder=tmp_path / "autosave")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
+        assert "model: tinyshakespeare (shipped)" in drawn_text(screen.query_one("#status"))
+        assert editor.suggestion

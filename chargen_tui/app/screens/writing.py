@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...document import Autosave, open_document, save_document
 from ...errors import UserError
+from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...suggest import Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
@@ -94,7 +95,7 @@ class WritingScreen(Screen):
     def _load_model(self, run_dir: RunDir) -> None:
         from ...sampling import Sampler  # imports TensorFlow: here, never on the UI thread
 
-        self.post_message(ModelLoaded(Sampler.from_run_dir(run_dir), run_dir.path.name))
+        self.post_message(ModelLoaded(Sampler.from_run_dir(run_dir), _model_name(run_dir)))
 
     def on_model_loaded(self, message: ModelLoaded) -> None:
         self.sampler, self.model_name, self.model_note = message.sampler, message.name, ""
@@ -228,6 +229,14 @@ class WritingScreen(Screen):
         model = f"{self.model_name} {self.model_note}".strip()
         self.query_one("#status", Static).update(
             f" {name}{saved} │ model: {model} │ temperature {self.temperature:.1f} │ autocomplete {auto}")
+
+
+def _model_name(run_dir: RunDir) -> str:
+    """The run folder's name; for the shipped model, what it learned from."""
+    if run_dir.path.resolve() == default_run_dir().path.resolve():
+        corpus = run_dir.read_config().corpus
+        return f"{Path(corpus).stem if corpus else 'default'} (shipped)"
+    return run_dir.path.name
 
 
 def _model_problem(path: str) -> str | None:
