@@ -2,7 +2,7 @@
 
     python benchmarks/generate_speed.py [--run-dir RUN_DIR] [--corpus PATH]
 
-Same model, same process. Without --run-dir the model is the default config (Embedding 64, LSTM 256)
+Same model, same process. Without --run-dir the model is the default config (`Config()`)
 with freshly initialised weights over the corpus' vocabulary: the cost of a step does not depend on
 the weights' values. Prints the time for 1,000 characters both ways, their ratio, and the p50/p99
 time to produce a 40-character suggestion from a 100-character seed (what the editor asks for).

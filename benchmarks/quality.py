@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -94,7 +96,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = RunDir(args.out or Path(tmp) / "run")
         curve = Curve()
-        end = train(config, text, run_dir, curve, corpus_name=args.corpus)
+        stop = threading.Event()  # Ctrl-C ends the budget early, with the final evaluation
+        signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        end = train(config, text, run_dir, curve, stop=stop, corpus_name=args.corpus)
         elapsed = time.monotonic() - curve.started
         rows = run_dir.read_metrics()
         if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: evaluate it too
