@@ -129,12 +129,6 @@ def resume_config(saved: Config, changes: dict[str, Any]) -> Config:
     return saved.replace(**changes).validate()
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _flag(name: str) -> str:
-    return name.replace("_", "-")
 def knob_type(name: str) -> type:
     """The type of a knob's value: bool, int or float (time_limit, default None, is a float)."""
     default = next(f.default for f in fields(Config) if f.name == name)
@@ -143,3 +137,9 @@ def knob_type(name: str) -> type:
     return float if isinstance(default, float) or default is None else int
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _flag(name: str) -> str:
+    return name.replace("_", "-")
