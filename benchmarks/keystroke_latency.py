@@ -40,7 +40,7 @@ async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], lis
 
     app = ChargenApp(mode="write", model=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
     computed, kept = [], []
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24)):
         screen, editor = app.writing, app.writing.editor
         while screen.sampler is None:
             await asyncio.sleep(0.05)
