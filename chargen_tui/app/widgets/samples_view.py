@@ -33,7 +33,3 @@ class SamplesView(VerticalScroll):
             self.mount(sample, before=0)
         else:
             self.mount(sample)
-
-    def clear_samples(self) -> None:
-        self.epochs.clear()
-        self.remove_children()
