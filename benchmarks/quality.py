@@ -2,12 +2,16 @@
 
     python benchmarks/quality.py --corpus ../shared/corpora/tinyshakespeare.txt --budget 600
     python benchmarks/quality.py --corpus ... --budget 300 --set units=384 --set dropout=0.2   # a variant
+    python benchmarks/quality.py --corpus ... --evaluate chargen_tui/pretrained   # a trained model only
 
 Trains with the engine (`chargen_tui.training.train`, the defaults of `chargen_tui.config.Config`
 unless `--set` changes one) for `--budget` seconds of training, then stops it as `--time-limit`
 does. Prints one line per evaluation: the engine's own, after each epoch, on its validation split
-(the last 10% of the corpus, contiguous), and, last, the final figure: the model as it stood when
-the budget ran out (the checkpoint the stop wrote), evaluated on the same split.
+(the last 10% of the corpus, read contiguously: each character predicted from all the text before
+it), and, last, the final figure: the model as it stood when the budget ran out (the checkpoint the
+stop wrote), evaluated the same way, and two more ways: each character from exactly the `seq_len`
+characters before it (what the writing screen does with the text before the cursor), and in separate
+`seq_len` windows from a fresh state (the engine's figure before it read contiguously).
 
 Elapsed time counts from the start of training (model built, data ready), evaluations included.
 TensorFlow's log lines go to a file in the temp folder, as in the CLI.
@@ -29,12 +33,15 @@ from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
 
 send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
 
+import numpy as np  # noqa: E402
+
 from chargen_tui.config import Config  # noqa: E402
 from chargen_tui.corpus import read_corpus  # noqa: E402
 from chargen_tui.data import split_corpus, validation_arrays  # noqa: E402
 from chargen_tui.events import BatchProgress, EpochEnd, Stopped, TrainingStarted, bits  # noqa: E402
 from chargen_tui.model import load_model  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
+from chargen_tui.sampling import Sampler  # noqa: E402
 from chargen_tui.training import train  # noqa: E402
 
 
@@ -61,12 +68,15 @@ class Curve:
               f"{bits(val_loss):.4f} bits/char  {extra}  {self.chars_per_sec:,.0f} chars/s", flush=True)
 
 
-def final_loss(run_dir: RunDir, config: Config, text: str) -> float:
-    """The stopped model (the checkpoint written at the stop) on the engine's validation split."""
+def final_losses(run_dir: RunDir, model_path: Path, config: Config, text: str) -> dict[str, float]:
+    """A saved model on the validation split, three ways (see the module's docstring)."""
     vocab = run_dir.read_vocab()
-    model = load_model(run_dir.checkpoint_model_path(run_dir.read_checkpoint()), vocab.vocab_size)
-    val_x, val_y = validation_arrays(split_corpus(vocab.encode(text), config).val, config.seq_len)
-    return float(model.evaluate(val_x, val_y, batch_size=config.batch_size, verbose=0))
+    sampler = Sampler.from_model(load_model(model_path, vocab.vocab_size), vocab, config.seq_len)
+    val = split_corpus(vocab.encode(text), config).val
+    val_x, val_y = validation_arrays(val, config.seq_len)
+    return {"contiguous": sampler.contiguous_loss(val),
+            "windows": sampler.rows_loss(np.hstack([val_x, val_y[:, -1:]])),
+            "writing": sampler.window_loss(val, config.seq_len)}
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -83,11 +93,24 @@ def parse_setting(text: str) -> tuple[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True)
-    parser.add_argument("--budget", type=float, required=True, help="seconds of training")
+    parser.add_argument("--budget", type=float, help="seconds of training")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change one of Config's defaults (repeatable)")
     parser.add_argument("--out", help="run folder to keep (default: a temporary one)")
+    parser.add_argument("--evaluate", metavar="RUN_DIR", help="train nothing: evaluate RUN_DIR's model.keras "
+                        "on --corpus, split with its config")
     args = parser.parse_args()
+    if args.evaluate:
+        run_dir = RunDir(args.evaluate)
+        config = run_dir.read_config()
+        report(final_losses(run_dir, run_dir.require_model(), config, read_corpus(args.corpus)), config)
+    elif args.budget is None:
+        parser.error("give --budget SECONDS (or --evaluate RUN_DIR)")
+    else:
+        train_for_budget(args)
+
+
+def train_for_budget(args: argparse.Namespace) -> None:
     changes = dict(parse_setting(s) for s in args.set)
     config = Config(corpus=args.corpus, time_limit=args.budget, **changes).validate()
     text = read_corpus(args.corpus)
@@ -101,16 +124,22 @@ def main() -> None:
         end = train(config, text, run_dir, curve, stop=stop, corpus_name=args.corpus)
         elapsed = time.monotonic() - curve.started
         rows = run_dir.read_metrics()
-        if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: evaluate it too
-            final = final_loss(run_dir, config, text)
-            curve.line("stop", final, f"epoch {end.epoch + 1}, batch {end.batches_done}", elapsed)
-        elif rows:
-            final = rows[-1]["val_loss"]
-        else:
+        if not rows and not (isinstance(end, Stopped) and end.batches_done):
             raise SystemExit("no evaluation within the budget: give a longer --budget")
-    best = min([final] + [r["val_loss"] for r in rows])
-    print(f"final: {final:.4f} nats/char ({bits(final):.4f} bits/char) at {elapsed:.0f} s of training; "
-          f"best {best:.4f}", flush=True)
+        # The last checkpoint is the model as training left it: at the stop, or after the last epoch.
+        final = final_losses(run_dir, run_dir.checkpoint_model_path(run_dir.read_checkpoint()), config, text)
+        if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: a line for it
+            curve.line("stop", final["contiguous"], f"epoch {end.epoch + 1}, batch {end.batches_done}", elapsed)
+    best = min([final["contiguous"]] + [r["val_loss"] for r in rows])
+    report(final, config, f" at {elapsed:.0f} s of training; best {best:.4f}")
+
+
+def report(final: dict[str, float], config: Config, when: str = "") -> None:
+    print(f"final: {final['contiguous']:.4f} nats/char ({bits(final['contiguous']):.4f} bits/char){when}", flush=True)
+    print(f"  the same model from the {config.seq_len} characters before each, from a fresh state (as the "
+          f"writing screen): {final['writing']:.4f}; in separate {config.seq_len}-character windows from a fresh "
+          f"state: {final['windows']:.4f}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,9 @@ so that a step needs few NumPy calls (see `_Layer`). The first layer's input pro
 precomputed for every token (`embedding @ kernel + bias`), so its step is a table lookup plus the
 recurrent matmul. Index 0 is
 masked in the model and skipped here: padding and unknown characters leave the state unchanged.
+
+The same forward pass scores text: `contiguous_loss` is the engine's validation figure, and
+`window_loss` scores predictions made as the writing screen makes them.
 """
 
 from __future__ import annotations
@@ -95,7 +98,7 @@ class Sampler:
 
     def prime(self, text: str) -> tuple[State, np.ndarray]:
         """Run the seed window through the LSTM once: the state after it and the next character's logits."""
-        state = [(np.zeros((1, layer.recurrent.shape[0]), np.float32),) * 2 for layer in self.lstms]
+        state = self._fresh_state(1)
         for token in self.seed_window(text):
             if token != PAD:
                 state = self._step(state, np.array([token]))
@@ -125,6 +128,43 @@ class Sampler:
             logits = self._logits(state)
         return [self.vocab.decode(row) for row in out]
 
+    def contiguous_loss(self, ids: np.ndarray, streams: int = 32) -> float:
+        """Mean cross-entropy (nats per character) of predicting each token of `ids` from all before it.
+
+        The state is carried through the text, as when the model reads it from start to end; the
+        text is cut into `streams` contiguous parts read side by side for speed, so only their first
+        characters go without context.
+        """
+        streams = max(1, min(streams, (len(ids) - 1) // 2))
+        length = len(ids) // streams
+        return self.rows_loss(np.asarray(ids[:streams * length]).reshape(streams, length))
+
+    def rows_loss(self, rows: np.ndarray) -> float:
+        """Mean cross-entropy of each row's tokens after its first, each row read from a fresh state."""
+        state = self._fresh_state(len(rows))
+        total = 0.0
+        for t in range(rows.shape[1] - 1):
+            state = self._step(state, rows[:, t])
+            total += float(_cross_entropy(self._logits(state), rows[:, t + 1]).sum())
+        return total / (rows.shape[0] * (rows.shape[1] - 1))
+
+    def window_loss(self, ids: np.ndarray, window: int, every: int = 1, rows: int = 1024) -> float:
+        """Mean cross-entropy (nats per character) of predicting a token from exactly the `window`
+        tokens before it, from a fresh state: what the writing screen does with the text before the
+        cursor. Scores every `every`-th token from the `window`-th on; `rows` windows run side by side."""
+        targets = np.arange(window, len(ids), every)
+        total = 0.0
+        for first in range(0, len(targets), rows):
+            chunk = targets[first:first + rows]
+            state = self._fresh_state(len(chunk))
+            for back in range(window, 0, -1):
+                state = self._step(state, ids[chunk - back])
+            total += float(_cross_entropy(self._logits(state), ids[chunk]).sum())
+        return total / len(targets)
+
+    def _fresh_state(self, rows: int) -> State:
+        return [(np.zeros((rows, layer.recurrent.shape[0]), np.float32),) * 2 for layer in self.lstms]
+
     def _step(self, state: State, tokens: np.ndarray) -> State:
         new_state = []
         x = None
@@ -152,6 +192,14 @@ def _matmul(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     if 1 < len(rows) <= 8:
         return np.stack([row @ matrix for row in rows])
     return rows @ matrix
+
+
+def _cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """-log softmax(logits)[target] per row, normalised over every index as Keras' loss is."""
+    logits = logits.astype(np.float64)
+    top = logits.max(axis=1)
+    log_norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+    return log_norm - logits[np.arange(len(targets)), targets]
 
 
 def pick(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> np.ndarray:

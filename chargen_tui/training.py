@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from .config import Config
-from .data import Split, TrainWindows, split_corpus, stop_data_loader, validation_arrays
+from .data import Split, TrainWindows, split_corpus, stop_data_loader
 from .errors import UserError
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
                      Subscriber, TrainingStarted, bits)
@@ -70,7 +70,7 @@ class _Loop(keras.callbacks.Callback):
         super().__init__()
         self.config, self.vocab, self.run_dir, self.emit, self.stop = config, vocab, run_dir, on_event, stop
         self.dataset = dataset
-        self.val_x, self.val_y = validation_arrays(split.val, config.seq_len)
+        self.val_ids = split.val
         self.text = text[: len(split.train)]  # sample seeds come from the training part
         self.best_val_loss = best_val_loss
         self.metrics, self.samples = metrics, samples
@@ -160,8 +160,8 @@ class _Loop(keras.callbacks.Callback):
             return
         batches_this_session = self.batches_done - self.skip
         chars_per_sec = self._chars_per_sec(batches_this_session, time.monotonic())
-        val_loss = float(self.model.evaluate(self.val_x, self.val_y, batch_size=self.dataset.batch_size,
-                                             verbose=0))
+        sampler = Sampler.from_model(self.model, self.vocab, self.config.seq_len)
+        val_loss = sampler.contiguous_loss(self.val_ids)  # the float32 model a user gets, reading on
         is_best = self.best_val_loss is None or val_loss < self.best_val_loss
         if is_best:
             self.best_val_loss = val_loss
@@ -172,7 +172,7 @@ class _Loop(keras.callbacks.Callback):
                              "chars_per_sec": round(chars_per_sec, 1), "time": time.time()})
         self.run_dir.write_metrics(self.metrics)
         self.emit(EpochEnd(epoch + 1, loss, val_loss, seconds, chars_per_sec, is_best))
-        self._sample(epoch)
+        self._sample(sampler, epoch)
         if is_best:
             self.run_dir.save_best(inference_copy(self.model, self.config, self.vocab.vocab_size))
         self._save_checkpoint(self.model, epoch + 1, 0, best_path=str(self.run_dir.model_path) if is_best else None)
@@ -184,11 +184,10 @@ class _Loop(keras.callbacks.Callback):
             return (batches - 1) * self.chars_per_batch / max(now - self.first_batch_done, 1e-9)
         return self.chars_per_batch / max(now - self.epoch_started, 1e-9)
 
-    def _sample(self, epoch: int) -> None:
+    def _sample(self, sampler: Sampler, epoch: int) -> None:
         rng = np.random.default_rng([self.config.seed, epoch, 1])
         start = int(rng.integers(max(1, len(self.text) - self.config.seq_len)))
         seed = self.text[start:start + self.config.seq_len]
-        sampler = Sampler.from_model(self.model, self.vocab, self.config.seq_len)
         texts = {t: sampler.generate(seed, self.config.sample_length, temperature=t,
                                      seed=int(rng.integers(2**31)))[0]
                  for t in self.config.sample_temperatures}

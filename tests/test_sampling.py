@@ -11,6 +11,8 @@ from chargen_tui.model import load_model
 from chargen_tui.run_dir import RunDir
 from chargen_tui.sampling import Sampler
 
+from .conftest import make_text
+
 
 @pytest.fixture(scope="module")
 def sampler(trained_run):
@@ -47,6 +49,29 @@ def test_logits_match_keras_to_float_precision(sampler, keras_model):
         _, logits = sampler.prime(seed)
         expected = keras_model.predict(sampler.seed_window(seed)[None], verbose=0)[0, -1]
         np.testing.assert_allclose(logits[0], expected, atol=1e-4)
+
+
+def test_contiguous_loss_is_keras_loss_reading_the_text_in_one_go(sampler, keras_model):
+    """The validation figure: each character predicted from all the text before it."""
+    ids = sampler.vocab.encode(make_text(601, seed=5))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    parts = np.split(ids[:600], 3)  # three streams side by side: each part's first character is context only
+    expected = np.mean([float(loss(part[None, 1:], keras_model.predict(part[None, :-1], verbose=0)))
+                        for part in parts])
+    assert sampler.contiguous_loss(ids[:600], streams=3) == pytest.approx(expected, rel=1e-5)
+    whole = float(loss(ids[None, 1:], keras_model.predict(ids[None, :-1], verbose=0)))
+    assert sampler.contiguous_loss(ids, streams=1) == pytest.approx(whole, rel=1e-5)
+    assert whole < 0.8 * np.log(sampler.vocab.vocab_size)  # a trained model: well below a uniform guess
+
+
+def test_window_loss_predicts_from_exactly_the_window_before(sampler, keras_model):
+    """The writing screen's view: each character from the `window` characters before the cursor."""
+    ids = sampler.vocab.encode(make_text(400, seed=6))
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    targets = range(30, 400, 37)
+    windows = np.stack([ids[t - 30:t] for t in targets])
+    expected = float(loss(ids[list(targets)], keras_model.predict(windows, verbose=0)[:, -1]))
+    assert sampler.window_loss(ids, 30, every=37, rows=4) == pytest.approx(expected, rel=1e-5)
 
 
 def test_same_seed_same_text_and_temperature_matters(sampler):
