@@ -27,9 +27,9 @@ from .events import Failed
 from .run_dir import RunDir, atomic_write_text, cache_dir, prepare_run
 
 # Config fields the CLI exposes as --flags (the rest are set in code or by the app).
-_TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers", "dropout",
-                "learning_rate", "final_lr_fraction", "clipnorm", "seed", "val_fraction", "time_limit", "workers",
-                "sample_length")
+_TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers",
+                "dropout", "learning_rate", "final_lr_fraction", "clipnorm", "mixed_precision", "seed",
+                "val_fraction", "time_limit", "workers", "sample_length")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,9 +190,12 @@ def _parser() -> argparse.ArgumentParser:
     for name in _TRAIN_FLAGS:
         kind = knob_type(name)
         default = "none" if defaults[name] is None else defaults[name]
-        train.add_argument(f"--{name.replace('_', '-')}", type=kind, default=None,
-                           metavar="SECONDS" if name == "time_limit" else "X" if kind is float else "N",
-                           help=f"{HELP[name]} (default: {default})")
+        flag, help_text = f"--{name.replace('_', '-')}", f"{HELP[name]} (default: {default})"
+        if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            train.add_argument(flag, type=kind, default=None, help=help_text,
+                               metavar="SECONDS" if name == "time_limit" else "X" if kind is float else "N")
     train.add_argument("--no-multiprocessing", action="store_true",
                        help="build batches in the training thread (in threads when --workers is 2 or "
                        "more) instead of worker processes")

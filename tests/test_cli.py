@@ -100,8 +100,9 @@ def test_damaged_or_mismatched_run_folder_is_one_clear_line(tmp_path, trained_ru
 
 def test_train_prints_epochs_samples_and_keeps_tensorflow_quiet(tmp_path, corpus):
     run = tmp_path / "run"
-    result = cli("train", str(corpus), "--out", str(run), "--epochs", "2", *TINY)
+    result = cli("train", str(corpus), "--out", str(run), "--epochs", "2", "--no-mixed-precision", *TINY)
     assert result.returncode == 0, result.stderr
+    assert RunDir(run).read_config().mixed_precision is False  # a switch: "false" is not read as true
     out = result.stdout
     for line in ("epoch 1/2", "epoch 2/2", "bits/char", "temperature 0.2", "temperature 1.2", "done: 2 epochs"):
         assert line in out
