@@ -46,8 +46,9 @@ async def test_an_epoch_shows_loss_and_samples_stop_keeps_a_checkpoint_resume_fi
         await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="3")
         await pilot.press("f5")
         chart, samples = screen.query_one(LossChart), screen.query_one(SamplesView)
-        await wait_for(pilot, lambda: len(samples.children) == 1 and len(chart.points["val"]) == 1,
-                       what="the first epoch's samples and losses")
+        # The samples' widget is drawn a frame after it is mounted: wait for the drawing too.
+        await wait_for(pilot, lambda: len(samples.children) == 1 and len(chart.points["val"]) == 1
+                       and "epoch 1" in drawn_text(samples.children[0]), what="the first epoch's samples and losses")
         assert len(chart.points["train"]) == 1 and len(chart.points["batch"]) > 1
         assert "loss" in drawn_text(screen.query_one("#progress-line"))
         shown = drawn_text(samples.children[0])
