@@ -140,7 +140,10 @@ class Sampler:
         return self.rows_loss(np.asarray(ids[:streams * length]).reshape(streams, length))
 
     def rows_loss(self, rows: np.ndarray) -> float:
-        """Mean cross-entropy of each row's tokens after its first, each row read from a fresh state."""
+        """Mean cross-entropy of each row's tokens after its first, each row read from a fresh state.
+
+        The scorers step every token, index 0 included, where Keras' mask would skip it: give them
+        ids of the model's own corpus (such as its validation split), which hold no index 0."""
         state = self._fresh_state(len(rows))
         total = 0.0
         for t in range(rows.shape[1] - 1):
