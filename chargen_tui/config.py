@@ -32,6 +32,7 @@ class Config:
     # Optimisation
     learning_rate: float = 3e-3
     clipnorm: float = 5.0  # gradient clipping by global norm keeps a char-LSTM from exploding
+    weight_decay: float = 0.1  # AdamW's decoupled decay: the model overfits late in a 10-minute run
     # Cosine decay over the first `epochs` (by optimizer step) to this fraction of the rate; 1 = none
     final_lr_fraction: float = 0.1
     mixed_precision: bool = True  # bfloat16 products where the CPU has them natively; float32 weights
@@ -60,6 +61,8 @@ class Config:
             (_finite(self.learning_rate) and self.learning_rate > 0,
              "--learning-rate must be a positive number (e.g. 0.002)"),
             (_finite(self.clipnorm) and self.clipnorm > 0, "--clipnorm must be a positive number"),
+            (_finite(self.weight_decay) and self.weight_decay >= 0,
+             "--weight-decay must be a number of at least 0 (0 = none)"),
             (_finite(self.final_lr_fraction) and 0 <= self.final_lr_fraction <= 1,
              "--final-lr-fraction must be between 0 and 1 (1 = no decay)"),
             (isinstance(self.mixed_precision, bool), "mixed_precision must be true or false"),
@@ -83,6 +86,7 @@ class Config:
         """Build from a dict, ignoring keys this version does not know (newer run folders)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("weight_decay", 0.0)  # run folders from before the knob trained with plain Adam
         if "sample_temperatures" in values:
             values["sample_temperatures"] = tuple(values["sample_temperatures"])
         return cls(**values)
@@ -102,6 +106,7 @@ HELP = {
     "dropout": "dropout after each LSTM layer (0 = off)",
     "learning_rate": "Adam's step size",
     "clipnorm": "gradient clipping by global norm",
+    "weight_decay": "AdamW's decoupled weight decay (0 = plain Adam)",
     "final_lr_fraction": "the learning rate decays (cosine, by step) over the run's first --epochs to "
                          "this fraction of itself; 1 = constant",
     "mixed_precision": "bfloat16 matrix products (on CPUs with AVX512_BF16 or AMX; float32 weights and "
@@ -117,7 +122,8 @@ HELP = {
 # Settings that define the model, its optimiser and its data order: a resumed run must keep them.
 # The others (epochs, time limit, pipeline, samples) may change between sessions of one run.
 FIXED_ON_RESUME = ("seq_len", "batch_size", "val_fraction", "embedding_dim", "units", "layers",
-                   "dropout", "learning_rate", "clipnorm", "final_lr_fraction", "mixed_precision", "seed")
+                   "dropout", "learning_rate", "clipnorm", "weight_decay", "final_lr_fraction",
+                   "mixed_precision", "seed")
 
 
 def resume_config(saved: Config, changes: dict[str, Any]) -> Config:

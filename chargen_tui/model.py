@@ -73,7 +73,8 @@ def compile_model(model: keras.Model, config: Config, steps_per_epoch: int) -> N
         config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
         alpha=config.final_lr_fraction)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=config.clipnorm),
+        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=config.weight_decay,
+                                          clipnorm=config.clipnorm),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
 

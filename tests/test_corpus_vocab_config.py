@@ -112,7 +112,7 @@ def test_encode_is_compact():
     ({"layers": 0}, "--layers"), ({"epochs": 0}, "--epochs"), ({"val_fraction": 0}, "--val-fraction"),
     ({"val_fraction": 0.7}, "--val-fraction"), ({"dropout": 1.0}, "--dropout"),
     ({"learning_rate": 0}, "--learning-rate"), ({"learning_rate": float("nan")}, "--learning-rate"),
-    ({"time_limit": -5}, "--time-limit"), ({"workers": -1}, "--workers"),
+    ({"time_limit": -5}, "--time-limit"), ({"workers": -1}, "--workers"), ({"weight_decay": -0.1}, "--weight-decay"),
 ])
 def test_impossible_settings_are_refused(changes, flag):
     with pytest.raises(UserError, match=flag):
@@ -131,3 +131,9 @@ def test_config_json_round_trip_ignores_unknown_keys():
     data = json.loads(config.to_json())
     data["from_a_newer_version"] = 1
     assert Config.from_dict(data) == config
+
+
+def test_a_run_folder_from_before_weight_decay_says_it_trained_without():
+    data = json.loads(Config().to_json())
+    del data["weight_decay"]  # config.json as written before the knob existed: plain Adam
+    assert Config.from_dict(data).weight_decay == 0 and Config().weight_decay > 0
