@@ -36,7 +36,7 @@ class Config:
     # Cosine decay over the first `epochs` (by optimizer step) to this fraction of the rate; 1 = none
     final_lr_fraction: float = 0.1
     mixed_precision: bool = True  # bfloat16 products where the CPU has them natively; float32 weights
-    epochs: int = 21  # tinyshakespeare: 21 epochs fit in 10 minutes on 2 cores (README, Quality: Q2)
+    epochs: int = 21  # tinyshakespeare: 21 epochs fit in 10 minutes on 2 cores (README, Quality: Q3)
     seed: int = 0  # fixes initial weights, data order and the per-epoch samples
     time_limit: float | None = None  # seconds of training in this session; stops cleanly after
     # Data pipeline (keras.utils.PyDataset)
