@@ -104,7 +104,7 @@ HELP = {
     "units": "LSTM units per layer",
     "layers": "stacked LSTM layers",
     "dropout": "dropout after each LSTM layer (0 = off)",
-    "learning_rate": "Adam's step size",
+    "learning_rate": "AdamW's step size (its peak: the cosine decay starts from it)",
     "clipnorm": "gradient clipping by global norm",
     "weight_decay": "AdamW's decoupled weight decay (0 = plain Adam)",
     "final_lr_fraction": "the learning rate decays (cosine, by step) over the run's first --epochs to "
