@@ -9,9 +9,10 @@ unless `--set` changes one) for `--budget` seconds of training, then stops it as
 does. Prints one line per evaluation: the engine's own, after each epoch, on its validation split
 (the last 10% of the corpus, read contiguously: each character predicted from all the text before
 it), and, last, the final figure: the model as it stood when the budget ran out (the checkpoint the
-stop wrote), evaluated the same way, and two more ways: each character from exactly the `seq_len`
-characters before it (what the writing screen does with the text before the cursor), and in separate
-`seq_len` windows from a fresh state (the engine's figure before it read contiguously).
+stop wrote; its weight average, which the engine evaluates and saves), evaluated the same way, and
+two more ways: each character from exactly the `seq_len` characters before it (what the writing
+screen does with the text before the cursor), and in separate `seq_len` windows from a fresh state
+(the engine's figure before it read contiguously).
 
 Elapsed time counts from the start of training (model built, data ready), evaluations included.
 TensorFlow's log lines go to a file in the temp folder, as in the CLI.
@@ -39,7 +40,7 @@ from chargen_tui.config import Config  # noqa: E402
 from chargen_tui.corpus import read_corpus  # noqa: E402
 from chargen_tui.data import split_corpus, validation_arrays  # noqa: E402
 from chargen_tui.events import BatchProgress, EpochEnd, Stopped, TrainingStarted, bits  # noqa: E402
-from chargen_tui.model import load_model  # noqa: E402
+from chargen_tui.model import inference_copy, load_model  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
 from chargen_tui.sampling import Sampler  # noqa: E402
 from chargen_tui.training import train  # noqa: E402
@@ -68,15 +69,24 @@ class Curve:
               f"{bits(val_loss):.4f} bits/char  {extra}  {self.chars_per_sec:,.0f} chars/s", flush=True)
 
 
-def final_losses(run_dir: RunDir, model_path: Path, config: Config, text: str) -> dict[str, float]:
-    """A saved model on the validation split, three ways (see the module's docstring)."""
+def final_losses(run_dir: RunDir, model, config: Config, text: str) -> dict[str, float]:
+    """A model on the validation split, three ways (see the module's docstring)."""
     vocab = run_dir.read_vocab()
-    sampler = Sampler.from_model(load_model(model_path, vocab.vocab_size), vocab, config.seq_len)
+    sampler = Sampler.from_model(model, vocab, config.seq_len)
     val = split_corpus(vocab.encode(text), config).val
     val_x, val_y = validation_arrays(val, config.seq_len)
     return {"contiguous": sampler.contiguous_loss(val),
             "windows": sampler.rows_loss(np.hstack([val_x, val_y[:, -1:]])),
             "writing": sampler.window_loss(val, config.seq_len)}
+
+
+def last_model(run_dir: RunDir, config: Config):
+    """The model as training left it (at the stop, or after the last epoch): the last checkpoint's
+    weight average when the run keeps one, as `model.keras` would hold it, else its weights."""
+    checkpoint = run_dir.read_checkpoint()
+    vocab_size = run_dir.read_vocab().vocab_size
+    model = load_model(run_dir.checkpoint_model_path(checkpoint), vocab_size)
+    return inference_copy(model, config, vocab_size, trainable=run_dir.read_average(checkpoint))
 
 
 def parse_setting(text: str) -> tuple[str, object]:
@@ -103,7 +113,8 @@ def main() -> None:
     if args.evaluate:
         run_dir = RunDir(args.evaluate)
         config = run_dir.read_config()
-        report(final_losses(run_dir, run_dir.require_model(), config, read_corpus(args.corpus)), config)
+        model = load_model(run_dir.require_model(), run_dir.read_vocab().vocab_size)
+        report(final_losses(run_dir, model, config, read_corpus(args.corpus)), config)
     elif args.budget is None:
         parser.error("give --budget SECONDS (or --evaluate RUN_DIR)")
     else:
@@ -126,8 +137,7 @@ def train_for_budget(args: argparse.Namespace) -> None:
         rows = run_dir.read_metrics()
         if not rows and not (isinstance(end, Stopped) and end.batches_done):
             raise SystemExit("no evaluation within the budget: give a longer --budget")
-        # The last checkpoint is the model as training left it: at the stop, or after the last epoch.
-        final = final_losses(run_dir, run_dir.checkpoint_model_path(run_dir.read_checkpoint()), config, text)
+        final = final_losses(run_dir, last_model(run_dir, config), config, text)
         if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: a line for it
             curve.line("stop", final["contiguous"], f"epoch {end.epoch + 1}, batch {end.batches_done}", elapsed)
     best = min([final["contiguous"]] + [r["val_loss"] for r in rows])

@@ -28,8 +28,8 @@ from .run_dir import RunDir, atomic_write_text, cache_dir, prepare_run
 
 # Config fields the CLI exposes as --flags (the rest are set in code or by the app).
 _TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers", "dropout",
-                "learning_rate", "final_lr_fraction", "clipnorm", "weight_decay", "mixed_precision", "seed",
-                "val_fraction", "time_limit", "workers", "sample_length")
+                "learning_rate", "final_lr_fraction", "clipnorm", "weight_decay", "ema_momentum",
+                "mixed_precision", "seed", "val_fraction", "time_limit", "workers", "sample_length")
 
 
 def main(argv: list[str] | None = None) -> int:

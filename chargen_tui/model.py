@@ -23,14 +23,20 @@ def build_model(config: Config, vocab_size: int, steps_per_epoch: int) -> keras.
     return model
 
 
-def inference_copy(model: keras.Model, config: Config, vocab_size: int) -> keras.Model:
+def inference_copy(model: keras.Model, config: Config, vocab_size: int,
+                   trainable: list[np.ndarray] | None = None) -> keras.Model:
     """The same weights in a float32, uncompiled model: what `model.keras` holds.
 
-    It carries no optimizer state (a third of the training model's file), and computes in float32
-    whatever the training precision, as the NumPy sampler does: the two agree to float32 rounding.
+    `trainable` replaces the values of the trainable weights (with their average, in training).
+    The copy carries no optimizer state (a third of the training model's file), and computes in
+    float32 whatever the training precision, as the NumPy sampler does: the two agree to float32
+    rounding.
     """
     copy = _architecture(config, vocab_size, "float32")
     copy.set_weights(model.get_weights())
+    if trainable is not None:
+        for variable, value in zip(copy.trainable_variables, trainable, strict=True):
+            variable.assign(value)
     return copy
 
 

@@ -8,12 +8,13 @@
       samples.jsonl      the per-epoch samples, one JSON object per epoch
       progress.json      the latest batch of the epoch in progress (for `chargen-tui watch`)
       checkpoint/        what --resume needs: state.json names the .keras file (weights + optimizer)
+                         and the .npz file of the weight average (plain arrays, no pickle)
       train.log          TensorFlow's own log lines, kept off the terminal
 
 Atomic means: write a temporary file in the same folder, flush it to disk, then rename it over the
 old one. A kill at any moment leaves either the old file or the new one, never half of either.
-The checkpoint is committed by rewriting `checkpoint/state.json` last, after the .keras file it
-names is complete; older checkpoint files are deleted only after that.
+The checkpoint is committed by rewriting `checkpoint/state.json` last, after the files it names are
+complete; older checkpoint files are deleted only after that.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from .config import Config, resume_config
 from .corpus import default_corpus, read_corpus, require_length
@@ -69,6 +73,7 @@ class Checkpoint:
     best_val_loss: float | None
     model_file: str  # inside checkpoint/
     rng: list[list[int]] = field(default_factory=list)  # dropout's random generators (not in .keras)
+    average_file: str = ""  # inside checkpoint/: the weight average; "" when the run keeps none
 
 
 class RunDir:
@@ -109,15 +114,19 @@ class RunDir:
         return self.model_path
 
     # --- checkpoints --------------------------------------------------------------------------
-    def save_checkpoint(self, model, checkpoint: Checkpoint) -> None:
-        """Write the model (with optimizer state) and then commit `state.json` naming it."""
+    def save_checkpoint(self, model, checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
+        """Write the model (with optimizer state) and the weight average, then commit `state.json`."""
         previous = self.read_checkpoint()
-        name = f"epoch-{checkpoint.epochs_done:05d}-batch-{checkpoint.batches_done:07d}.keras"
-        checkpoint.model_file = name
-        atomic_write(self.checkpoint_dir / name, model.save)
+        stem = f"epoch-{checkpoint.epochs_done:05d}-batch-{checkpoint.batches_done:07d}"
+        checkpoint.model_file = f"{stem}.keras"
+        atomic_write(self.checkpoint_dir / checkpoint.model_file, model.save)
+        checkpoint.average_file = f"{stem}.average.npz" if average is not None else ""
+        if average is not None:
+            atomic_write(self.checkpoint_dir / checkpoint.average_file, lambda tmp: _save_arrays(tmp, average))
         atomic_write_text(self.state_path, json.dumps(checkpoint.__dict__, indent=2) + "\n")
-        if previous and previous.model_file != name:
-            (self.checkpoint_dir / previous.model_file).unlink(missing_ok=True)
+        for name in (previous.model_file, previous.average_file) if previous else ():
+            if name and name not in (checkpoint.model_file, checkpoint.average_file):
+                (self.checkpoint_dir / name).unlink(missing_ok=True)
 
     def read_checkpoint(self) -> Checkpoint | None:
         if not self.state_path.exists():
@@ -126,13 +135,25 @@ class RunDir:
             checkpoint = Checkpoint(**self._read_json(self.state_path))
         except TypeError:
             raise UserError(f"{self.state_path} is damaged: start a new run with another --out") from None
-        if not (self.checkpoint_dir / checkpoint.model_file).exists():
-            raise UserError(f"{self.state_path} names {checkpoint.model_file}, which is missing: "
-                            "start a new run with another --out")
+        for name in (checkpoint.model_file, checkpoint.average_file):
+            if name and not (self.checkpoint_dir / name).exists():
+                raise UserError(f"{self.state_path} names {name}, which is missing: "
+                                "start a new run with another --out")
         return checkpoint
 
     def checkpoint_model_path(self, checkpoint: Checkpoint) -> Path:
         return self.checkpoint_dir / checkpoint.model_file
+
+    def read_average(self, checkpoint: Checkpoint) -> list[np.ndarray] | None:
+        """The checkpoint's weight average, or None when it keeps none (or predates averaging)."""
+        if not checkpoint.average_file:
+            return None
+        path = self.checkpoint_dir / checkpoint.average_file
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            raise UserError(f"{path} is damaged: start a new run with another --out") from None
 
     def save_best(self, model) -> None:
         atomic_write(self.model_path, model.save)
@@ -174,6 +195,11 @@ class RunDir:
             return json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
             raise UserError(f"{path} is damaged (not valid JSON): retrain into a new folder") from None
+
+
+def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+    with open(path, "wb") as file:  # a file object: np.savez would add ".npz" to a path's name
+        np.savez(file, *arrays)
 
 
 def prepare_run(run_dir: RunDir, changes: dict[str, Any], resume: bool) -> tuple[Config, str]:

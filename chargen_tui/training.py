@@ -24,6 +24,7 @@ from .model import build_model, inference_copy, load_model, random_state, set_ra
 from .run_dir import Checkpoint, RunDir, open_run
 from .sampling import Sampler
 from .vocab import Vocab
+from .weight_average import WeightAverage
 
 _PROGRESS_EVERY = 2.0  # seconds between writes of progress.json
 
@@ -52,7 +53,8 @@ def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, r
         model = build_model(config, vocab.vocab_size, dataset.batches_per_epoch)
     loop = _Loop(config, vocab, split, run_dir, on_event, stop or threading.Event(), dataset,
                  best_val_loss=checkpoint.best_val_loss if checkpoint else None,
-                 metrics=metrics, samples=samples, text=text)
+                 metrics=metrics, samples=samples, text=text,
+                 average=_weight_average(model, config, run_dir.read_average(checkpoint) if checkpoint else None))
     on_event(TrainingStarted(
         run_dir=str(run_dir.path), corpus_name=corpus_name, corpus_chars=len(text),
         train_chars=len(split.train), val_chars=len(split.val), vocab_size=vocab.vocab_size,
@@ -61,15 +63,27 @@ def train(config: Config, text: str, run_dir: RunDir, on_event: Subscriber, *, r
     return loop.run(model, start_epoch, skip)
 
 
+def _weight_average(model: keras.Model, config: Config, saved: list[np.ndarray] | None) -> WeightAverage | None:
+    """The run's weight average: the checkpoint's, or a new one from the weights as they stand."""
+    if not config.ema_momentum:
+        return None
+    weights = [variable.numpy() for variable in model.trainable_variables]
+    if saved is not None and [a.shape for a in saved] != [w.shape for w in weights]:
+        raise UserError("the checkpoint does not match its model (weight average): start a new run with "
+                        "another --out")
+    return WeightAverage(weights if saved is None else saved, config.ema_momentum)
+
+
 class _Loop(keras.callbacks.Callback):
     """One training session: fit calls, per-batch checks, and everything done at an epoch's end."""
 
     def __init__(self, config: Config, vocab: Vocab, split: Split, run_dir: RunDir, on_event: Subscriber,
                  stop: threading.Event, dataset: TrainWindows, best_val_loss: float | None,
-                 metrics: list[dict], samples: list[dict], text: str):
+                 metrics: list[dict], samples: list[dict], text: str, average: WeightAverage | None):
         super().__init__()
         self.config, self.vocab, self.run_dir, self.emit, self.stop = config, vocab, run_dir, on_event, stop
         self.dataset = dataset
+        self.average = average
         self.val_ids = split.val
         self.text = text[: len(split.train)]  # sample seeds come from the training part
         self.best_val_loss = best_val_loss
@@ -138,6 +152,9 @@ class _Loop(keras.callbacks.Callback):
                             "and --resume")
             self.model.stop_training = True
             return
+        if self.average:
+            step = self.epoch * self.dataset.batches_per_epoch + self.batches_done
+            self.average.update((variable.numpy() for variable in self.model.trainable_variables), step)
         chars_per_sec = self._chars_per_sec(batch + 1, now)
         remaining = self.dataset.batches_per_epoch - self.batches_done
         progress = BatchProgress(epoch=self.epoch + 1, batch=self.batches_done,
@@ -160,8 +177,11 @@ class _Loop(keras.callbacks.Callback):
             return
         batches_this_session = self.batches_done - self.skip
         chars_per_sec = self._chars_per_sec(batches_this_session, time.monotonic())
-        sampler = Sampler.from_model(self.model, self.vocab, self.config.seq_len)
-        val_loss = sampler.contiguous_loss(self.val_ids)  # the float32 model a user gets, reading on
+        # The float32 model a user gets (the weight average), reading the validation text on.
+        model = inference_copy(self.model, self.config, self.vocab.vocab_size,
+                               trainable=self.average.values if self.average else None)
+        sampler = Sampler.from_model(model, self.vocab, self.config.seq_len)
+        val_loss = sampler.contiguous_loss(self.val_ids)
         is_best = self.best_val_loss is None or val_loss < self.best_val_loss
         if is_best:
             self.best_val_loss = val_loss
@@ -174,7 +194,7 @@ class _Loop(keras.callbacks.Callback):
         self.emit(EpochEnd(epoch + 1, loss, val_loss, seconds, chars_per_sec, is_best))
         self._sample(sampler, epoch)
         if is_best:
-            self.run_dir.save_best(inference_copy(self.model, self.config, self.vocab.vocab_size))
+            self.run_dir.save_best(model)
         self._save_checkpoint(self.model, epoch + 1, 0, best_path=str(self.run_dir.model_path) if is_best else None)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -198,6 +218,6 @@ class _Loop(keras.callbacks.Callback):
     def _save_checkpoint(self, model: keras.Model, epochs_done: int, batches_done: int, best_path: str | None):
         checkpoint = Checkpoint(epochs_done, batches_done, self.best_val_loss, model_file="",
                                 rng=random_state(model))
-        self.run_dir.save_checkpoint(model, checkpoint)
+        self.run_dir.save_checkpoint(model, checkpoint, self.average.values if self.average else None)
         self.emit(CheckpointSaved(epochs_done, batches_done,
                                   str(self.run_dir.checkpoint_model_path(checkpoint)), best_path))

@@ -113,6 +113,7 @@ def test_encode_is_compact():
     ({"val_fraction": 0.7}, "--val-fraction"), ({"dropout": 1.0}, "--dropout"),
     ({"learning_rate": 0}, "--learning-rate"), ({"learning_rate": float("nan")}, "--learning-rate"),
     ({"time_limit": -5}, "--time-limit"), ({"workers": -1}, "--workers"), ({"weight_decay": -0.1}, "--weight-decay"),
+    ({"ema_momentum": 1.0}, "--ema-momentum"),
 ])
 def test_impossible_settings_are_refused(changes, flag):
     with pytest.raises(UserError, match=flag):
@@ -133,7 +134,9 @@ def test_config_json_round_trip_ignores_unknown_keys():
     assert Config.from_dict(data) == config
 
 
-def test_a_run_folder_from_before_weight_decay_says_it_trained_without():
+def test_a_run_folder_from_before_a_knob_says_it_trained_without():
     data = json.loads(Config().to_json())
-    del data["weight_decay"]  # config.json as written before the knob existed: plain Adam
-    assert Config.from_dict(data).weight_decay == 0 and Config().weight_decay > 0
+    del data["weight_decay"], data["ema_momentum"]  # config.json as written before the knobs existed
+    old = Config.from_dict(data)
+    assert (old.weight_decay, old.ema_momentum) == (0, 0)  # plain Adam, no weight average
+    assert Config().weight_decay > 0 and Config().ema_momentum > 0

@@ -13,7 +13,9 @@ import pytest
 from chargen_tui.errors import UserError
 from chargen_tui.events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
                                 TrainingStarted)
+from chargen_tui.data import split_corpus
 from chargen_tui.run_dir import RunDir
+from chargen_tui.sampling import Sampler
 from chargen_tui.training import train
 
 from .conftest import child_processes, make_text, run_in_thread, tiny_config
@@ -64,7 +66,8 @@ def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp
     keras.saving.load_model(run_dir.model_path, safe_mode=True)
     assert run_dir.read_checkpoint().epochs_done == 2
     assert sorted(p.name for p in run_dir.checkpoint_dir.iterdir()) == [
-        "epoch-00002-batch-0000000.keras", "state.json"]  # older checkpoints are cleaned up
+        "epoch-00002-batch-0000000.average.npz", "epoch-00002-batch-0000000.keras",
+        "state.json"]  # older checkpoints are cleaned up
 
 
 def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
@@ -105,6 +108,38 @@ def test_resume_after_finished_epochs_continues_the_curve(tmp_path, text):
     assert events.of(TrainingStarted)[0].start_epoch == 2
     second = run_dir.read_metrics()[1]
     assert second["epoch"] == 2 and second["loss"] < first["loss"]  # no jump back to an untrained loss
+
+
+def test_the_saved_model_is_the_weight_average_and_scores_the_reported_figure(tmp_path, text):
+    config = tiny_config()  # the default momentum, over the 42 steps of one tiny epoch
+    run_dir = RunDir(tmp_path / "run")
+    train(config, text, run_dir, Recorder())
+    saved = keras.saving.load_model(run_dir.model_path, safe_mode=True)
+    checkpoint = run_dir.read_checkpoint()
+    average = run_dir.read_average(checkpoint)
+    trained = keras.saving.load_model(run_dir.checkpoint_model_path(checkpoint))
+    for saved_value, average_value in zip(saved.trainable_variables, average, strict=True):
+        np.testing.assert_array_equal(saved_value.numpy(), average_value)
+    assert not np.allclose(saved.trainable_variables[1].numpy(), trained.trainable_variables[1].numpy(), atol=1e-3)
+    vocab = run_dir.read_vocab()
+    val = split_corpus(vocab.encode(text), config).val
+    score = Sampler.from_model(saved, vocab, config.seq_len).contiguous_loss(val)
+    assert score == pytest.approx(run_dir.read_metrics()[0]["val_loss"], rel=1e-6)
+    # Warmed up: the average of a short run is not dragged back towards the random initial weights.
+    assert score < Sampler.from_model(trained, vocab, config.seq_len).contiguous_loss(val) + 0.05
+
+    (run_dir.checkpoint_dir / checkpoint.average_file).write_bytes(b"PK\x03\x04 half an npz")
+    with pytest.raises(UserError, match="average.npz is damaged"):
+        train(tiny_config(epochs=2), text, run_dir, Recorder(), resume=True)
+
+    unaveraged = RunDir(tmp_path / "unaveraged")  # momentum 0: the model is the weights themselves
+    train(config.replace(ema_momentum=0.0), text, unaveraged, Recorder())
+    checkpoint = unaveraged.read_checkpoint()
+    assert checkpoint.average_file == "" and unaveraged.read_average(checkpoint) is None
+    weights = keras.saving.load_model(unaveraged.checkpoint_model_path(checkpoint)).trainable_variables
+    saved = keras.saving.load_model(unaveraged.model_path, safe_mode=True).trainable_variables
+    for saved_value, value in zip(saved, weights, strict=True):
+        np.testing.assert_array_equal(saved_value.numpy(), value.numpy())
 
 
 def test_time_limit_stops_cleanly_with_a_checkpoint(tmp_path):
