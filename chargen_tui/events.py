@@ -2,7 +2,8 @@
 
 The training loop calls a subscriber with these; the CLI prints them, the app shows them. They live
 apart from `training.py` so that a reader of events (the app's first paint) need not import
-TensorFlow. Epochs are counted from 1 here, as a person counts them.
+TensorFlow. `epoch` is the epoch a report is about, counted from 1 as a person counts; where
+training stands is `epochs_done` (finished epochs) and `batches_done` (batches of the next one).
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ def duration(seconds: float | None) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
         else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def position(epochs_done: int, batches_done: int) -> str:
+    """Where training stands, as a person says it: "after epoch 3" or "epoch 4, batch 120"."""
+    return f"epoch {epochs_done + 1}, batch {batches_done}" if batches_done else f"after epoch {epochs_done}"
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,14 @@ class EpochEnd:
 @dataclass(frozen=True)
 class Samples:
     epoch: int
-    seed: str
+    prefix: str  # the training text the samples continue
     texts: dict[float, str]  # temperature -> continuation
 
 
 @dataclass(frozen=True)
 class CheckpointSaved:
-    epoch: int  # finished epochs
-    batches_done: int  # batches of the next epoch already trained (after a mid-epoch stop)
+    epochs_done: int
+    batches_done: int  # of the next epoch (after a mid-epoch stop)
     path: str
     best_path: str | None  # model.keras, when this epoch improved the validation loss
 
@@ -79,7 +85,7 @@ class CheckpointSaved:
 @dataclass(frozen=True)
 class Stopped:
     reason: str  # "stop requested" or "time limit"
-    epoch: int
+    epochs_done: int
     batches_done: int
 
 

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
-                     TrainingStarted, bits, duration)
+                     TrainingStarted, bits, duration, position)
 
 class TrainingReport:
     """A subscriber for `training.train`: call it with each event.
@@ -77,16 +77,16 @@ class TrainingReport:
             f"{e.seconds:.1f} s{best}", highlight=False)
 
     def _on_Samples(self, e: Samples) -> None:
-        seed_tail = e.seed[-40:].replace("\n", "↵")  # the seed's end as one line, for context
+        prefix_tail = e.prefix[-40:].replace("\n", "↵")  # the prefix's end as one line, for context
         for temperature, text in e.texts.items():
             self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
                               style="dim")
-            self.console.print(Text.assemble(("…" + seed_tail, "dim"), (text, "bold")), soft_wrap=True)
+            self.console.print(Text.assemble(("…" + prefix_tail, "dim"), (text, "bold")), soft_wrap=True)
 
     def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
-        at = f"epoch {e.epoch + 1}, batch {e.batches_done}" if e.batches_done else f"after epoch {e.epoch}"
         best = f"; best model -> {e.best_path}" if e.best_path else ""
-        self.console.print(f"[dim]checkpoint ({at}) -> {e.path}{best}[/]", highlight=False)
+        self.console.print(f"[dim]checkpoint ({position(e.epochs_done, e.batches_done)}) -> {e.path}{best}[/]",
+                           highlight=False)
 
     def _on_Stopped(self, e: Stopped) -> None:
         self.close()

@@ -166,7 +166,12 @@ class RunDir:
         atomic_write_text(self.metrics_path, _jsonl(rows))
 
     def read_samples(self) -> list[dict[str, Any]]:
-        return _read_jsonl(self.samples_path)
+        """The per-epoch samples; a run from before the rename names the prefix "seed"."""
+        rows = _read_jsonl(self.samples_path)
+        for row in rows:
+            if "seed" in row:
+                row.setdefault("prefix", row.pop("seed"))
+        return rows
 
     def write_samples(self, rows: list[dict[str, Any]]) -> None:
         atomic_write_text(self.samples_path, _jsonl(rows))

@@ -4,7 +4,7 @@ The writing screen asks for suggestions on every keystroke and must never wait f
 `Suggester` computes them in one background thread that always takes the newest request and skips
 the ones typing has already made stale (`LatestOnly`). Nothing here knows about the UI.
 
-Most of a suggestion's cost is priming the LSTM with the seed window (100 steps of a 512-unit
+Most of a suggestion's cost is priming the LSTM with the prefix's window (100 steps of a 512-unit
 LSTM: ~7 ms here). While the writer pauses between keys, the Suggester primes the windows the next
 key is likeliest to make (the model's own likeliest next characters), and it remembers recent
 windows (Backspace returns to one), so a keystroke often finds its window primed already. A primed
@@ -16,9 +16,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .sampling import Sampler
 
 # An editor draws ghost text on the cursor's line only, so a suggestion ends at the first newline;
 # drawing more than a line's worth would only be cut off.
@@ -30,21 +33,21 @@ REMEMBERED = 64  # primed windows kept
 
 @dataclass(frozen=True)
 class Request:
-    seed: str  # the text before the cursor (at least the model's window of it)
+    prefix: str  # the text before the cursor (at least the model's window of it)
     temperature: float
-    rng_seed: int | None  # fixed: the same text always gets the same suggestions
-    sampler: Any  # sampling.Sampler; typed loosely so that importing this module needs no TensorFlow
+    seed: int | None  # the random seed; fixed, the same text always gets the same suggestions
+    sampler: Sampler
 
 
 class Primes:
-    """A sampler's primed states by seed window, most recently used last."""
+    """A sampler's primed states by window (the prefix's last `seq_len` characters), most recently used last."""
 
     def __init__(self, sampler: Any) -> None:
         self.sampler = sampler
         self._states: OrderedDict[str, tuple] = OrderedDict()
 
-    def prime(self, seed: str) -> tuple:
-        window = seed[-self.sampler.seq_len:]  # all that `Sampler.prime` reads of the seed
+    def prime(self, prefix: str) -> tuple:
+        window = prefix[-self.sampler.seq_len:]  # all that `Sampler.prime` reads of the prefix
         if window in self._states:
             self._states.move_to_end(window)
         else:
@@ -53,24 +56,24 @@ class Primes:
                 self._states.popitem(last=False)
         return self._states[window]
 
-    def likely_next(self, seed: str, count: int) -> list[str]:
-        """The `count` characters the model finds likeliest after `seed`."""
-        logits = self.prime(seed)[1][0]
+    def likely_next(self, prefix: str, count: int) -> list[str]:
+        """The `count` characters the model finds likeliest after `prefix`."""
+        logits = self.prime(prefix)[1][0]
         best = [int(i) for i in np.argsort(logits)[::-1] if i != 0][:count]  # 0 is padding
         return [self.sampler.vocab.decode([i]) for i in best]
 
 
 def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGESTION_CHARS,
                 primes: Primes | None = None, stop: Callable[[], bool] = lambda: False) -> Iterator[list[str]]:
-    """The continuations of `request.seed`, each cut at its first newline: first the one to show,
+    """The continuations of `request.prefix`, each cut at its first newline: first the one to show,
     alone, then up to `count` distinct ones, it first (unless `stop()` says they are no longer wanted).
 
-    The seed is primed once for all. Twice as many are sampled as wanted, so that duplicates,
+    The prefix is primed once for all. Twice as many are sampled as wanted, so that duplicates,
     common at low temperature, still leave several alternatives; one at a time, so that a new
     keystroke waits for one sample at most (a few samples in one batch cost no less here).
     """
-    rng = np.random.default_rng(request.rng_seed)
-    primed = (primes or Primes(request.sampler)).prime(request.seed)
+    rng = np.random.default_rng(request.seed)
+    primed = (primes or Primes(request.sampler)).prime(request.prefix)
     texts = request.sampler.continue_from(primed, length, request.temperature, n=1, rng=rng)
     yield _distinct(texts, count)
     for _ in range(2 * count - 1):
@@ -100,7 +103,7 @@ class Suggester:
         self.requests.put(request)
 
     def serve(self, deliver: Callable[[str, list[str]], None], cancelled: Callable[[], bool]) -> None:
-        """Until `cancelled()`: answer each request with `deliver(seed, alternatives)` (twice: the
+        """Until `cancelled()`: answer each request with `deliver(prefix, alternatives)` (twice: the
         one to show, then all), then, while no request waits, prime the likely next windows."""
         while not cancelled():
             request = self.requests.take(timeout=0.2)
@@ -110,15 +113,15 @@ class Suggester:
                 self._primes = Primes(request.sampler)
             stale = lambda: self.requests.waiting  # noqa: E731 - typing went on
             for alternatives in suggestions(request, primes=self._primes, stop=stale):
-                deliver(request.seed, alternatives)
+                deliver(request.prefix, alternatives)
             if not stale():
-                self._prime_ahead(request.seed)
+                self._prime_ahead(request.prefix)
 
-    def _prime_ahead(self, seed: str) -> None:
-        for char in self._primes.likely_next(seed, LIKELY_NEXT):
+    def _prime_ahead(self, prefix: str) -> None:
+        for char in self._primes.likely_next(prefix, LIKELY_NEXT):
             if self.requests.waiting:
                 return
-            self._primes.prime(seed + char)
+            self._primes.prime(prefix + char)
 
 
 class LatestOnly:

@@ -123,7 +123,7 @@ class _Loop(keras.callbacks.Callback):
                 self._save_checkpoint(model, self.epoch, self.batches_done, best_path=None)
             else:
                 self.epoch, self.batches_done = self.epoch + 1, 0
-            end = Stopped(self.stop_reason, epoch=self.epoch, batches_done=self.batches_done)
+            end = Stopped(self.stop_reason, epochs_done=self.epoch, batches_done=self.batches_done)
         else:
             end = Finished(epochs=self.config.epochs, best_val_loss=self.best_val_loss)
         self.emit(end)
@@ -207,13 +207,13 @@ class _Loop(keras.callbacks.Callback):
     def _sample(self, sampler: Sampler, epoch: int) -> None:
         rng = np.random.default_rng([self.config.seed, epoch, 1])
         start = int(rng.integers(max(1, len(self.text) - self.config.seq_len)))
-        seed = self.text[start:start + self.config.seq_len]
-        texts = {t: sampler.generate(seed, self.config.sample_length, temperature=t,
+        prefix = self.text[start:start + self.config.seq_len]
+        texts = {t: sampler.generate(prefix, self.config.sample_length, temperature=t,
                                      seed=int(rng.integers(2**31)))[0]
                  for t in self.config.sample_temperatures}
-        self.samples.append({"epoch": epoch + 1, "seed": seed, "texts": {str(t): s for t, s in texts.items()}})
+        self.samples.append({"epoch": epoch + 1, "prefix": prefix, "texts": {str(t): s for t, s in texts.items()}})
         self.run_dir.write_samples(self.samples)
-        self.emit(Samples(epoch + 1, seed, texts))
+        self.emit(Samples(epoch + 1, prefix, texts))
 
     def _save_checkpoint(self, model: keras.Model, epochs_done: int, batches_done: int, best_path: str | None):
         checkpoint = Checkpoint(epochs_done, batches_done, self.best_val_loss, model_file="",

@@ -80,7 +80,7 @@ def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     stop = threading.Event()
     events = Recorder(stop, stop_after=5)
     run_in_thread(lambda: train(config, text, parted, events, stop=stop))
-    assert events.of(Stopped) == [Stopped("stop requested", epoch=0, batches_done=5)]
+    assert events.of(Stopped) == [Stopped("stop requested", epochs_done=0, batches_done=5)]
     assert child_processes() == []
     checkpoint = parted.read_checkpoint()
     assert (checkpoint.epochs_done, checkpoint.batches_done) == (0, 5)
@@ -149,7 +149,7 @@ def test_time_limit_stops_cleanly_with_a_checkpoint(tmp_path):
     stopped = events.of(Stopped)
     assert len(stopped) == 1 and stopped[0].reason == "time limit"
     checkpoint = run_dir.read_checkpoint()
-    assert (checkpoint.epochs_done, checkpoint.batches_done) == (stopped[0].epoch, stopped[0].batches_done)
+    assert (checkpoint.epochs_done, checkpoint.batches_done) == (stopped[0].epochs_done, stopped[0].batches_done)
     assert events.of(CheckpointSaved)[-1].path.endswith(checkpoint.model_file)
     assert child_processes() == []
 

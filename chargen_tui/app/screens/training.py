@@ -26,7 +26,7 @@ from ...config import FIXED_ON_RESUME
 from ...corpus import DEFAULT_CORPUS_NAME
 from ...errors import UserError
 from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
-                       TrainingStarted, duration)
+                       TrainingStarted, duration, position)
 from ...run_dir import RunDir, prepare_run
 from ..widgets.loss_chart import LossChart
 from ..widgets.samples_view import SamplesView
@@ -185,13 +185,12 @@ class TrainingScreen(Screen):
             self.points["val"].append((event.epoch, event.val_loss))
             self.needs_redraw = True
         elif isinstance(event, Samples):
-            self.query_one(SamplesView).add(event.epoch, event.seed, {str(t): s for t, s in event.texts.items()})
+            self.query_one(SamplesView).add(event.epoch, event.prefix, {str(t): s for t, s in event.texts.items()})
         elif isinstance(event, CheckpointSaved):
             if event.best_path:
                 self.app.last_run = RunDir(Path(event.best_path).parent)
             best = " and the best model" if event.best_path else ""
-            where = f"epoch {event.epoch}" + (f", batch {event.batches_done}" if event.batches_done else "")
-            self._status(f"saved a checkpoint{best} ({where})")
+            self._status(f"saved a checkpoint{best} ({position(event.epochs_done, event.batches_done)})")
         elif isinstance(event, (Stopped, Finished, Failed)):
             self._status(_ending(event))
 
@@ -221,7 +220,7 @@ class TrainingScreen(Screen):
         self.points["val"] = [(row["epoch"], row["val_loss"]) for row in metrics]
         samples = self.query_one(SamplesView)
         for row in run_dir.read_samples():
-            samples.add(row["epoch"], row["seed"], row["texts"])
+            samples.add(row["epoch"], row["prefix"], row["texts"])
         self.needs_redraw = True
 
     def _status(self, text: str) -> None:
@@ -253,7 +252,7 @@ def _ending(event) -> str:
         best = f"; best validation loss {event.best_val_loss:.4f}" if event.best_val_loss is not None else ""
         return f"[b green]finished[/] {event.epochs} epochs{best}: ctrl+t to write with it"
     if isinstance(event, Stopped):
-        return f"[b yellow]stopped[/] ({event.reason}) at epoch {event.epoch + 1}, batch {event.batches_done}: " \
+        return f"[b yellow]stopped[/] ({event.reason}), {position(event.epochs_done, event.batches_done)}: " \
                "F6 resumes from there"
     return f"[b red]failed:[/] {event.message}"
 
