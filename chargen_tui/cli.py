@@ -1,7 +1,8 @@
 """The command line: `train` and `generate` (headless, Rich output), `write` and `watch` (the app).
 
 Everything a user can get wrong is checked before TensorFlow is imported (it takes seconds), and
-every such mistake ends in one line on stderr and exit status 2, never a traceback.
+every such mistake ends in one line on stderr and exit status 2, never a traceback. The core's
+errors say what is wrong; `say` words the remedy in flags.
 """
 
 from __future__ import annotations
@@ -13,23 +14,20 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import fields
 from pathlib import Path
 
 from rich.console import Console
 
-from .config import HELP, Config, knob_type
+from .config import default, display_name, knob_type, settings
 from .document import open_document
-from .pretrained import default_run_dir
-from .corpus import DEFAULT_CORPUS_NAME
-from .errors import UserError
+from .errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
+                     NotDecodable, NothingToResume, RunExists, SettingError, UnseenCharacters, UserError)
 from .events import Failed
-from .run_dir import RunDir, atomic_write_text, cache_dir, prepare_run
-
-# Config fields the CLI exposes as --flags (the rest are set in code or by the app).
-_TRAIN_FLAGS = ("epochs", "seq_len", "batch_size", "embedding_dim", "units", "layers", "dropout",
-                "learning_rate", "final_lr_fraction", "clipnorm", "weight_decay", "ema_momentum",
-                "mixed_precision", "seed", "val_fraction", "time_limit", "workers", "sample_length")
+from .files import atomic_write_text, cache_dir
+from .plan import plan_run
+from .pretrained import default_run_dir
+from .run_dir import RunDir
+from .runtime import send_tensorflow_logs_to, use_one_blas_thread
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:  # no command: the app, on its writing screen
         args = parser.parse_args(["write"])
+    use_one_blas_thread()
     try:
         return args.run(args)
     except UserError as error:
-        _error(str(error))
+        _error(say(error))
         return 2
     except OSError as error:  # a folder that cannot be written, a full disk: say so, no traceback
         where = f"{error.filename}: " if error.filename else ""
@@ -50,24 +49,51 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def say(error: UserError) -> str:
+    """The error as one line for the command line: the remedy names the flag to use."""
+    match error:
+        case SettingError(name=name, requirement=requirement):
+            return f"--{display_name(name)} must be {requirement}"
+        case FixedOnResume(name=name, value=value, saved=saved):
+            return (f"--{display_name(name)} {value} differs from this run's {saved}: resume with the run's "
+                    "setting, or start a new --out")
+        case CorpusTooShort(chars=chars, seq_len=seq_len, val_fraction=fraction, minimum=minimum):
+            return (f"the corpus has {chars:,} characters; --seq-len {seq_len} with --val-fraction {fraction} "
+                    f"needs at least {minimum:,}: give a longer text or a smaller --seq-len")
+        case NotDecodable(path=path, encoding=encoding, byte=byte, offset=offset, utf8=utf8):
+            hint = "pass its encoding, e.g. --encoding latin-1" if utf8 else "check --encoding"
+            return f"{path} is not valid {encoding}: byte 0x{byte} at offset {offset}; {hint}"
+        case RunExists(path=path):
+            return f"{path} already holds a run: add --resume to continue it, or choose a new --out"
+        case NothingToResume(path=path):
+            return f"{path} holds no run to resume: leave out --resume to start one"
+        case NotAFolder(path=path):
+            return f"{path} is a file, not a folder: choose another --out"
+        case AlreadyTrained(path=path, epochs_done=epochs_done):
+            return f"{path} has trained {epochs_done} epochs already: pass a larger --epochs to train further"
+        case UnseenCharacters(chars=chars):
+            return (f"the corpus has {len(chars)} characters this run never saw ({''.join(sorted(chars))[:20]!r}): "
+                    "resume with the run's own corpus, or start a new --out")
+        case NotARunFolder(path=path):
+            return f"{path} is not a run folder: train one with `chargen-tui train CORPUS --out {path}`"
+        case DamagedRun(path=path, detail=detail):
+            return f"{path} is damaged{f' ({detail})' if detail else ''}: start a new run with another --out"
+    return str(error)
+
+
 def _error(message: str) -> None:
     Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
 # --- train ------------------------------------------------------------------------------------
 def _train(args: argparse.Namespace) -> int:
-    changes = {name: getattr(args, name) for name in _TRAIN_FLAGS if getattr(args, name) is not None}
-    if args.no_multiprocessing:
-        changes["use_multiprocessing"] = False
+    changes = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
     if args.corpus is not None:
         changes["corpus"] = str(Path(args.corpus).resolve())
-    if args.encoding is not None:
-        changes["encoding"] = args.encoding
-    run_dir = RunDir(args.out or _default_out(args.corpus))
-    config, text = prepare_run(run_dir, changes, args.resume)  # every check that needs no TensorFlow, now
+    run = RunDir(args.out or Path("runs") / (Path(args.corpus).stem if args.corpus else "default"))
+    plan = plan_run(run, changes, args.resume)  # every check that needs no TensorFlow, now
 
-    from .tf_runtime import send_tensorflow_logs_to
-    send_tensorflow_logs_to(run_dir.log_path)
+    send_tensorflow_logs_to(run.log_path)
     console = Console(soft_wrap=True)  # piped output keeps whole lines
     with console.status("starting TensorFlow...") if console.is_terminal else contextlib.nullcontext():
         from .training import train
@@ -77,18 +103,13 @@ def _train(args: argparse.Namespace) -> int:
     report = TrainingReport(console)
     stopped_by = _stop_on_signals(stop, console)
     try:
-        end = train(config, text, run_dir, report, resume=args.resume, stop=stop,
-                    corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
+        end = train(plan, report, stop=stop)
     finally:
         report.close()
     if isinstance(end, Failed):
         return 1
     # 130 after Ctrl-C, 143 after SIGTERM, as shells report them: a script stops there.
     return 128 + stopped_by[0] if stopped_by else 0
-
-
-def _default_out(corpus: str | None) -> Path:
-    return Path("runs") / (Path(corpus).stem if corpus else "default")
 
 
 def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
@@ -113,16 +134,11 @@ def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
 def _generate(args: argparse.Namespace) -> int:
     if args.length < 0 or args.n < 1 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
         raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more")
-    if args.run_dir:
-        run_dir = RunDir(args.run_dir)
-    else:
-        run_dir = default_run_dir()
-    run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()  # fail fast, before TensorFlow
-
-    from .tf_runtime import send_tensorflow_logs_to
-    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")
+    run = _finished_run(args.run_dir)
+    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # TensorFlow starts only for a run without model.npz
     from .sampling import Sampler
-    sampler = Sampler.from_run_dir(run_dir)
+
+    sampler = Sampler.from_run_dir(run)
     unknown = sampler.vocab.unknown_chars(args.prefix)
     if unknown:
         Console(stderr=True).print(f"note: the model never saw {''.join(sorted(unknown))!r} in the prefix; "
@@ -138,28 +154,34 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _finished_run(path: str | None) -> RunDir:
+    """The run folder at `path` (the shipped model's when None), checked to hold a model."""
+    run = RunDir(path) if path else default_run_dir()
+    run.read_config(), run.read_vocab(), run.require_model()
+    return run
+
+
 # --- the app ----------------------------------------------------------------------------------
 def _write(args: argparse.Namespace) -> int:
-    model = RunDir(args.run_dir) if args.run_dir else default_run_dir()
-    model.read_config(), model.read_vocab(), model.require_model()  # fail fast, before the screen
+    run = _finished_run(args.run_dir)  # fail fast, before the screen
     document = Path(args.file) if args.file else None
     if document is not None:
         open_document(document)  # a binary or non-UTF-8 file: one line now, not a broken screen
-    return _run_app(mode="write", model=model, document=document)
+    return _run_app(mode="write", run=run, document=document)
 
 
 def _watch(args: argparse.Namespace) -> int:
-    run_dir = RunDir(args.run_dir)
-    run_dir.read_config()
-    return _run_app(mode="train", watch=run_dir)
+    run = RunDir(args.run_dir)
+    run.read_config()
+    return _run_app(mode="train", watch=run)
 
 
 def _run_app(**options) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the app needs a terminal: for scripts use `chargen-tui train` and `chargen-tui generate`")
-    from .tf_runtime import send_tensorflow_logs_to
     send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # before Textual takes fd 2 over
     from .app.app import ChargenApp
+
     ChargenApp(**options).run()
     return 0
 
@@ -171,6 +193,18 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         _error(f"{message} (see `{self.prog} --help`)")
         sys.exit(2)
+
+
+def _add_knobs(train: argparse.ArgumentParser) -> None:
+    """A flag per knob of config.py, its help and default from the knob's declaration."""
+    for name, declared in settings().items():
+        kind, value = knob_type(name), default(name)
+        flag, help_text = f"--{display_name(name)}", f"{declared.help} (default: {'none' if value is None else value})"
+        if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
+            train.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            metavar = "SECONDS" if name == "time_limit" else {float: "X", int: "N"}.get(kind, "NAME")
+            train.add_argument(flag, dest=name, type=kind, default=None, help=help_text, metavar=metavar)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -185,20 +219,7 @@ def _parser() -> argparse.ArgumentParser:
                        "topics, which ship with Python)")
     train.add_argument("--out", metavar="RUN_DIR", help="run folder (default: runs/CORPUS_NAME)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
-    train.add_argument("--encoding", help="the corpus' text encoding (default: utf-8)")
-    defaults = {f.name: f.default for f in fields(Config)}
-    for name in _TRAIN_FLAGS:
-        kind = knob_type(name)
-        default = "none" if defaults[name] is None else defaults[name]
-        flag, help_text = f"--{name.replace('_', '-')}", f"{HELP[name]} (default: {default})"
-        if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
-            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
-        else:
-            train.add_argument(flag, type=kind, default=None, help=help_text,
-                               metavar="SECONDS" if name == "time_limit" else "X" if kind is float else "N")
-    train.add_argument("--no-multiprocessing", action="store_true",
-                       help="build batches in the training thread (in threads when --workers is 2 or "
-                       "more) instead of worker processes")
+    _add_knobs(train)
     train.set_defaults(run=_train)
 
     generate = commands.add_parser("generate", help="generate text from a trained run folder")

@@ -1,7 +1,10 @@
-"""Every knob of a training run, in one dataclass (as nanoGPT keeps its knobs in one place).
+"""Every knob of a training run, each declared once (as nanoGPT keeps its knobs in one block).
 
-The CLI builds its flags from these fields, the run folder stores them as `config.json`, and the
-app will show them with their defaults. Nothing here imports TensorFlow.
+A knob is a field of `Config` with its default, a line of help, the values it accepts, whether a
+resumed run must keep it, and the value a run folder written before it existed trained with. The
+CLI's flags and `--help`, the app's settings form, validation and the resume checks are all
+derived from these declarations. The run folder stores the values as `config.json`. Nothing here
+imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -9,76 +12,112 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Callable
 
-from .errors import UserError
+from .errors import FixedOnResume, SettingError
+
+_NOT_SET = object()
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a knob accepts: `accepts(value)`, and `requirement` in words ("a number of at least 0")."""
+    accepts: Callable[[Any], bool]
+    requirement: str
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+WHOLE = Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1, "a whole number of at least 1")
+POSITIVE = Check(lambda v: _number(v) and v > 0, "a positive number")
+AT_LEAST_0 = Check(lambda v: _number(v) and v >= 0, "a number of at least 0")
+SWITCH = Check(lambda v: isinstance(v, bool), "true or false")
+
+
+def between(low: float, high: float, requirement: str, include_high: bool = False) -> Check:
+    return Check(lambda v: _number(v) and low <= v and (v <= high if include_high else v < high), requirement)
+
+
+@dataclass(frozen=True)
+class Knob:
+    help: str | None  # None: set in code only (not a flag, not in the app's form)
+    check: Check | None
+    fixed_on_resume: bool  # it defines the run's model, optimiser or data order
+    before: Any  # what a run folder from before the knob trained with (_NOT_SET: the default)
+    flag: str | None  # the CLI's and the form's name when it is not the field's
+
+
+def knob(default: Any, help: str | None = None, check: Check | None = None, *, fixed_on_resume: bool = False,
+         before: Any = _NOT_SET, flag: str | None = None) -> Any:
+    return field(default=default, metadata={"knob": Knob(help, check, fixed_on_resume, before, flag)})
 
 
 @dataclass
 class Config:
-    # Corpus
     corpus: str | None = None  # a text file; None trains on the embedded default corpus
-    encoding: str = "utf-8"
+    encoding: str = knob("utf-8", "the corpus' text encoding")
     # Data
-    seq_len: int = 50  # characters of context per training window (and the generation window)
-    batch_size: int = 64
-    val_fraction: float = 0.1  # the last part of the corpus, contiguous, never trained on
+    # 23 epochs of tinyshakespeare fit in 10 minutes on 2 cores (docs/experiments.md)
+    epochs: int = knob(23, "passes over the training text", WHOLE)
+    seq_len: int = knob(50, "characters of context per training window, and the generation window", WHOLE,
+                        fixed_on_resume=True)
+    batch_size: int = knob(64, "windows per training step", WHOLE, fixed_on_resume=True)
     # Model
-    embedding_dim: int = 64
-    units: int = 256
-    layers: int = 1
-    dropout: float = 0.2
-    # Optimisation
-    learning_rate: float = 3e-3
-    clipnorm: float = 5.0  # gradient clipping by global norm keeps a char-LSTM from exploding
-    weight_decay: float = 0.1  # AdamW's decoupled decay: the model overfits late in a 10-minute run
-    ema_momentum: float = 0.998  # the saved model is this moving average of the weights; 0 = none
-    # Cosine decay over the first `epochs` (by optimizer step) to this fraction of the rate; 1 = none
-    final_lr_fraction: float = 0.1
-    mixed_precision: bool = True  # bfloat16 products where the CPU has them natively; float32 weights
-    epochs: int = 23  # tinyshakespeare: 23 epochs fit in 10 minutes on 2 cores (README, Quality: Q4)
-    seed: int = 0  # fixes initial weights, data order and the per-epoch samples
-    time_limit: float | None = None  # seconds of training in this session; stops cleanly after
+    embedding_dim: int = knob(64, "size of each character's learned vector", WHOLE, fixed_on_resume=True)
+    units: int = knob(256, "LSTM units per layer", WHOLE, fixed_on_resume=True)
+    layers: int = knob(1, "stacked LSTM layers", WHOLE, fixed_on_resume=True)
+    dropout: float = knob(0.2, "dropout after each LSTM layer (0 = off)",
+                          between(0, 1, "at least 0 and below 1 (e.g. 0.2)"), fixed_on_resume=True)
+    # Optimisation (AdamW; see docs/experiments.md for how each default was chosen)
+    learning_rate: float = knob(3e-3, "AdamW's step size (its peak: the cosine decay starts from it)",
+                                POSITIVE, fixed_on_resume=True)
+    final_lr_fraction: float = knob(0.1, "the learning rate decays (cosine, by step) over the run's first "
+                                    "epochs to this fraction of itself; 1 = constant",
+                                    between(0, 1, "between 0 and 1 (1 = no decay)", include_high=True),
+                                    fixed_on_resume=True)
+    # Clipping keeps a char-LSTM from exploding; weight decay answers its overfitting late in a run.
+    clipnorm: float = knob(5.0, "gradient clipping by global norm", POSITIVE, fixed_on_resume=True)
+    weight_decay: float = knob(0.1, "AdamW's decoupled weight decay (0 = plain Adam)", AT_LEAST_0,
+                               fixed_on_resume=True, before=0.0)
+    ema_momentum: float = knob(0.998, "the model evaluated, sampled and saved is a moving average of the weights "
+                               "over about 1/(1 - this) steps; 0 = the weights themselves",
+                               between(0, 1, "at least 0 and below 1 (e.g. 0.998; 0 = no averaging)"),
+                               fixed_on_resume=True, before=0.0)
+    mixed_precision: bool = knob(True, "bfloat16 matrix products (on CPUs with AVX512_BF16 or AMX; float32 "
+                                 "weights and logits); false = all float32", SWITCH, fixed_on_resume=True)
+    seed: int = knob(0, "fixes the initial weights, the data order and the samples",
+                     Check(lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+                     fixed_on_resume=True)
+    val_fraction: float = knob(0.1, "the last part of the text, held out for validation",
+                               Check(lambda v: _number(v) and 0 < v < 0.5, "between 0 and 0.5 (e.g. 0.1)"),
+                               fixed_on_resume=True)
+    # This session
+    time_limit: float | None = knob(None, "stop cleanly (resumable) after this many seconds of training",
+                                    Check(lambda v: v is None or (_number(v) and v > 0),
+                                          "a positive number of seconds"))
     # Data pipeline (keras.utils.PyDataset)
-    workers: int = 1
-    use_multiprocessing: bool = True
-    max_queue_size: int = 10
+    workers: int = knob(1, "data worker processes (threads without multiprocessing); 0 = the training thread",
+                        Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                              "0 (load batches in the training thread) or more"))
+    use_multiprocessing: bool = knob(True, "data workers are processes; off = threads (or the training thread)",
+                                     SWITCH, flag="multiprocessing")
+    max_queue_size: int = knob(10, check=WHOLE)
     # Per-epoch samples
-    sample_length: int = 200
-    sample_temperatures: tuple[float, ...] = field(default=(0.2, 0.5, 1.0, 1.2))
+    sample_length: int = knob(200, "characters in each per-epoch sample", WHOLE)
+    sample_temperatures: tuple[float, ...] = knob(
+        (0.2, 0.5, 1.0, 1.2), check=Check(lambda v: all(_number(t) and t >= 0 for t in v), "numbers of at least 0"))
 
     def validate(self) -> "Config":
-        """Raise UserError naming the first impossible setting; return self when all are fine."""
-        positive = ("seq_len", "batch_size", "embedding_dim", "units", "layers", "epochs",
-                    "max_queue_size", "sample_length")
-        for name in positive:
+        """Raise SettingError naming the first impossible setting; return self when all are fine."""
+        for name, declared in knobs().items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise UserError(f"--{_flag(name)} must be a whole number of at least 1, not {value!r}")
-        checks = [
-            (0 < self.val_fraction < 0.5, "--val-fraction must be between 0 and 0.5 (e.g. 0.1)"),
-            (0 <= self.dropout < 1, "--dropout must be at least 0 and below 1 (e.g. 0.2)"),
-            (_finite(self.learning_rate) and self.learning_rate > 0,
-             "--learning-rate must be a positive number (e.g. 0.002)"),
-            (_finite(self.clipnorm) and self.clipnorm > 0, "--clipnorm must be a positive number"),
-            (_finite(self.weight_decay) and self.weight_decay >= 0,
-             "--weight-decay must be a number of at least 0 (0 = none)"),
-            (_finite(self.ema_momentum) and 0 <= self.ema_momentum < 1,
-             "--ema-momentum must be at least 0 and below 1 (e.g. 0.998; 0 = no averaging)"),
-            (_finite(self.final_lr_fraction) and 0 <= self.final_lr_fraction <= 1,
-             "--final-lr-fraction must be between 0 and 1 (1 = no decay)"),
-            (isinstance(self.mixed_precision, bool), "mixed_precision must be true or false"),
-            (self.time_limit is None or (_finite(self.time_limit) and self.time_limit > 0),
-             "--time-limit must be a positive number of seconds"),
-            (isinstance(self.workers, int) and self.workers >= 0,
-             "--workers must be 0 (load batches in the training thread) or more"),
-            (all(_finite(t) and t >= 0 for t in self.sample_temperatures),
-             "sample temperatures must be numbers of at least 0"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise UserError(message)
+            if declared.check is not None and not declared.check.accepts(value):
+                raise SettingError(name, f"{declared.check.requirement}, not {value!r}")
         return self
 
     def to_json(self) -> str:
@@ -86,11 +125,15 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
-        """Build from a dict, ignoring keys this version does not know (newer run folders)."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for name, value in _BEFORE_THE_KNOB.items():
-            values.setdefault(name, value)
+        """Build from a dict, ignoring keys this version does not know (newer run folders) and giving
+        a knob a run folder lacks the value the run trained with before the knob existed."""
+        values = {}
+        for f in fields(cls):
+            declared = f.metadata.get("knob")
+            if f.name in data:
+                values[f.name] = data[f.name]
+            elif declared is not None and declared.before is not _NOT_SET:
+                values[f.name] = declared.before
         if "sample_temperatures" in values:
             values["sample_temperatures"] = tuple(values["sample_temperatures"])
         return cls(**values)
@@ -99,62 +142,37 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
-# One line per knob, for `--help` and the app's settings form.
-HELP = {
-    "epochs": "passes over the training text",
-    "seq_len": "characters of context per training window, and the generation window",
-    "batch_size": "windows per training step",
-    "embedding_dim": "size of each character's learned vector",
-    "units": "LSTM units per layer",
-    "layers": "stacked LSTM layers",
-    "dropout": "dropout after each LSTM layer (0 = off)",
-    "learning_rate": "AdamW's step size (its peak: the cosine decay starts from it)",
-    "clipnorm": "gradient clipping by global norm",
-    "weight_decay": "AdamW's decoupled weight decay (0 = plain Adam)",
-    "ema_momentum": "the model evaluated, sampled and saved is a moving average of the weights over "
-                    "about 1/(1 - this) steps; 0 = the weights themselves",
-    "final_lr_fraction": "the learning rate decays (cosine, by step) over the run's first --epochs to "
-                         "this fraction of itself; 1 = constant",
-    "mixed_precision": "bfloat16 matrix products (on CPUs with AVX512_BF16 or AMX; float32 weights and "
-                       "logits); false = all float32",
-    "seed": "fixes the initial weights, the data order and the samples",
-    "val_fraction": "the last part of the text, held out for validation",
-    "time_limit": "stop cleanly (resumable) after this many seconds of training",
-    "workers": "data worker processes (threads with --no-multiprocessing); 0 = the training thread",
-    "sample_length": "characters in each per-epoch sample",
-}
+def knobs() -> dict[str, Knob]:
+    """Every declared knob by field name, in declaration order."""
+    return {f.name: f.metadata["knob"] for f in fields(Config) if "knob" in f.metadata}
 
 
-# Settings that define the model, its optimiser and its data order: a resumed run must keep them.
-# The others (epochs, time limit, pipeline, samples) may change between sessions of one run.
-FIXED_ON_RESUME = ("seq_len", "batch_size", "val_fraction", "embedding_dim", "units", "layers",
-                   "dropout", "learning_rate", "clipnorm", "weight_decay", "ema_momentum",
-                   "final_lr_fraction", "mixed_precision", "seed")
+def settings() -> dict[str, Knob]:
+    """The knobs a user sets (the CLI's flags, the app's form): those with help."""
+    return {name: declared for name, declared in knobs().items() if declared.help}
 
-# What a run folder written before a knob existed trained with: plain Adam, no weight average.
-_BEFORE_THE_KNOB = {"weight_decay": 0.0, "ema_momentum": 0.0}
+
+def default(name: str) -> Any:
+    return next(f.default for f in fields(Config) if f.name == name)
+
+
+def knob_type(name: str) -> type:
+    """The type of a knob's value: bool, int, float or str (`float | None` is float)."""
+    hint = typing.get_type_hints(Config)[name]
+    if isinstance(hint, types.UnionType):
+        return next(kind for kind in typing.get_args(hint) if kind is not type(None))
+    return typing.get_origin(hint) or hint
+
+
+def display_name(name: str) -> str:
+    """A knob's name as the CLI and the form spell it (`learning-rate`, `multiprocessing`)."""
+    return (knobs()[name].flag or name).replace("_", "-")
 
 
 def resume_config(saved: Config, changes: dict[str, Any]) -> Config:
     """The saved config with `changes` applied, refusing changes a resumed run cannot take."""
-    for name in FIXED_ON_RESUME:
-        if name in changes and changes[name] != getattr(saved, name):
-            raise UserError(f"--{_flag(name)} {changes[name]} differs from this run's {getattr(saved, name)}: "
-                            "resume with the run's setting, or start a new --out")
+    declared = knobs()
+    for name, value in changes.items():
+        if name in declared and declared[name].fixed_on_resume and value != getattr(saved, name):
+            raise FixedOnResume(name, value, getattr(saved, name))
     return saved.replace(**changes).validate()
-
-
-def knob_type(name: str) -> type:
-    """The type of a knob's value: bool, int or float (time_limit, default None, is a float)."""
-    default = next(f.default for f in fields(Config) if f.name == name)
-    if isinstance(default, bool):
-        return bool
-    return float if isinstance(default, float) or default is None else int
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _flag(name: str) -> str:
-    return name.replace("_", "-")

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import codecs
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import UserError
+import numpy as np
+
+from .errors import CorpusTooShort, NotDecodable, UserError
 
 DEFAULT_CORPUS_NAME = "Python's documentation topics (pydoc_data)"
 _BINARY_SNIFF_BYTES = 8192
@@ -51,14 +54,25 @@ def default_corpus() -> str:
     return "\n\n".join(topics[key].strip("\n") for key in sorted(topics)) + "\n"
 
 
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray  # token ids the model trains on (the first part of the corpus)
+    val: np.ndarray  # the last `val_fraction`, contiguous: no training window reaches into it
+
+
+def split_corpus(ids: np.ndarray, seq_len: int, val_fraction: float) -> Split:
+    """Cut the token ids into training and validation parts, or say why the corpus is too short."""
+    val_chars = require_length(len(ids), seq_len, val_fraction)
+    return Split(train=ids[: len(ids) - val_chars], val=ids[len(ids) - val_chars:])
+
+
 def require_length(chars: int, seq_len: int, val_fraction: float) -> int:
-    """The number of validation characters, or UserError when either part is too short to use."""
+    """The number of validation characters, or CorpusTooShort when either part is too short to use."""
     if not _long_enough(chars, seq_len, val_fraction):
         minimum = max(math.ceil((seq_len + 1) / val_fraction), 3 * seq_len + 1)
         while not _long_enough(minimum, seq_len, val_fraction):
             minimum += 1
-        raise UserError(f"the corpus has {chars:,} characters; --seq-len {seq_len} with --val-fraction "
-                        f"{val_fraction} needs at least {minimum:,}: give a longer text or a smaller --seq-len")
+        raise CorpusTooShort(chars, seq_len, val_fraction, minimum)
     return int(chars * val_fraction)
 
 
@@ -92,7 +106,5 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         bad = data[error.start:error.start + 1].hex()
-        hint = "pass its encoding, e.g. --encoding latin-1" if _codec(encoding).name == "utf-8" \
-            else "check --encoding"
-        raise UserError(f"{path} is not valid {encoding}: byte 0x{bad} at offset {error.start}; {hint}") from None
+        raise NotDecodable(path, encoding, bad, error.start, utf8=_codec(encoding).name == "utf-8") from None
 

@@ -1,4 +1,4 @@
-"""Training windows as a `keras.utils.PyDataset`, and the contiguous validation split.
+"""Training windows as a `keras.utils.PyDataset`, fed by worker processes that stay quiet.
 
 Each window is `seq_len` characters and its target is the same window shifted by one, so the model
 learns the next character at every position. Memory stays O(corpus length): the corpus is one int32
@@ -13,34 +13,11 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from dataclasses import dataclass
 
 import keras
 import numpy as np
 
 from .config import Config
-from .corpus import require_length
-
-
-@dataclass(frozen=True)
-class Split:
-    train: np.ndarray  # token ids the model trains on (the first part of the corpus)
-    val: np.ndarray  # the last `val_fraction`, contiguous: no training window reaches into it
-
-
-def split_corpus(ids: np.ndarray, config: Config) -> Split:
-    """Cut the token ids into train and validation parts, or say why the corpus is too short."""
-    n = len(ids)
-    val_chars = require_length(n, config.seq_len, config.val_fraction)
-    return Split(train=ids[: n - val_chars], val=ids[n - val_chars:])
-
-
-def validation_arrays(val: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Non-overlapping windows over the validation part: inputs and next-character targets."""
-    count = (len(val) - 1) // seq_len
-    starts = np.arange(count) * seq_len
-    windows = val[starts[:, None] + np.arange(seq_len + 1)]
-    return windows[:, :-1], windows[:, 1:]
 
 
 class TrainWindows(keras.utils.PyDataset):
@@ -98,8 +75,21 @@ def stop_data_loader(dataset: keras.utils.PyDataset) -> None:
             loader.stop()
 
 
+_workers_quieted = False
+
+
+def quiet_forked_workers() -> None:
+    """From now on, a process forked from this one (a data worker) takes none of its signal handling.
+
+    Called once before the first training of a process starts its workers; later calls do nothing.
+    """
+    global _workers_quieted
+    if not _workers_quieted:
+        os.register_at_fork(after_in_child=_quiet_worker)
+        _workers_quieted = True
+
+
 def _quiet_worker() -> None:
-    """A forked data worker takes none of its parent's signal handling."""
     # A terminal's Ctrl-C reaches the whole process group. The training process turns it into an
     # orderly stop; a forked data worker must not die with a KeyboardInterrupt traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -109,6 +99,3 @@ def _quiet_worker() -> None:
     signal.set_wakeup_fd(-1)
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), signal.SIG_DFL)
-
-
-os.register_at_fork(after_in_child=_quiet_worker)

@@ -1,6 +1,6 @@
 """The document being written: open, save, and the autosave copy that survives a crash.
 
-Saving writes the user's file atomically (run_dir.atomic_write_text). Autosave never touches the
+Saving writes the user's file atomically (files.atomic_write_text). Autosave never touches the
 user's file: it keeps a copy of the unsaved text in the cache folder, removed once the text is
 saved or deliberately discarded. A copy still there at the next start means the editor did not
 end cleanly, and its text is offered back.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .corpus import read_text
 from .errors import UserError
-from .run_dir import atomic_write_text, cache_dir
+from .files import atomic_write_text, cache_dir
 
 
 def open_document(path: Path) -> str:

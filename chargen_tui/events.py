@@ -97,7 +97,13 @@ class Finished:
 
 @dataclass(frozen=True)
 class Failed:
-    message: str  # one line a person can act on
+    """The loss became NaN or exploded; nothing was saved from the epoch it happened in."""
+    epoch: int
+    loss: float
+
+    def describe(self) -> str:
+        what = "became NaN" if math.isnan(self.loss) else f"exploded to {self.loss:.3g}"
+        return f"the loss {what} in epoch {self.epoch}; the last good checkpoint is kept"
 
 
 Event = Union[TrainingStarted, BatchProgress, EpochEnd, Samples, CheckpointSaved, Stopped, Finished, Failed]

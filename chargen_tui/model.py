@@ -8,6 +8,8 @@ Output: logits `(batch, time, vocab_size)`, a next-character prediction at every
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 
@@ -49,8 +51,8 @@ def native_bfloat16() -> bool:
     """Whether this CPU has bfloat16 dot-product instructions (AVX512_BF16 or AMX).
 
     With them, mixed bfloat16 trained 1.37x faster than float32 here. Without fast bfloat16 kernels
-    it is slower than float32 (2.4x slower here with oneDNN's kernels turned off; see README,
-    "Quality"), so such a CPU trains in float32.
+    it is slower than float32 (2.4x slower here with oneDNN's kernels turned off; see
+    docs/experiments.md, CPU settings), so such a CPU trains in float32.
     """
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as file:
@@ -104,7 +106,41 @@ def _seed_states(model: keras.Model) -> list:
     return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
-def load_model(path, vocab_size: int) -> keras.Model:
+def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    """The float32 arrays the NumPy sampler needs, by name (what model.npz holds):
+    `embedding`, `lstm_N/kernel`, `lstm_N/recurrent_kernel`, `lstm_N/bias` for N = 1, 2, ..., and
+    `logits/kernel`, `logits/bias`, each in Keras' own layout (LSTM gates i, f, c, o)."""
+    arrays: dict[str, np.ndarray] = {}
+    lstms = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        weights = [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
+        if kind == "Embedding":
+            arrays["embedding"] = weights[0]
+        elif kind == "LSTM":
+            _check_lstm(layer)
+            lstms += 1
+            arrays.update(zip((f"lstm_{lstms}/kernel", f"lstm_{lstms}/recurrent_kernel", f"lstm_{lstms}/bias"),
+                              weights))
+        elif kind == "Dense":
+            arrays["logits/kernel"], arrays["logits/bias"] = weights
+        elif kind not in ("InputLayer", "Dropout"):
+            raise UserError(f"the model has a {kind} layer; the generator knows Embedding, LSTM, "
+                            "Dropout and Dense: train it with chargen-tui")
+    if "embedding" not in arrays or not lstms or "logits/kernel" not in arrays:
+        raise UserError("the model lacks an Embedding, LSTM or Dense layer: train it with chargen-tui")
+    return arrays
+
+
+def _check_lstm(layer: keras.layers.LSTM) -> None:
+    config = layer.get_config()
+    if (config.get("activation"), config.get("recurrent_activation")) != ("tanh", "sigmoid") \
+            or not config.get("use_bias", True):
+        raise UserError("the model's LSTM is not the standard tanh/sigmoid cell with bias: "
+                        "train it with chargen-tui")
+
+
+def load_model(path: str | Path, vocab_size: int) -> keras.Model:
     """Load a saved model safely (no Lambda layers, no pickle) and check it fits the vocabulary."""
     try:
         model = keras.saving.load_model(path, safe_mode=True)

@@ -11,6 +11,7 @@ from rich.text import Text
 from .events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
                      TrainingStarted, bits, duration, position)
 
+
 class TrainingReport:
     """A subscriber for `training.train`: call it with each event.
 
@@ -28,15 +29,27 @@ class TrainingReport:
         self.epochs = 0
 
     def __call__(self, event: Event) -> None:
-        handler = getattr(self, f"_on_{type(event).__name__}")
-        handler(event)
+        match event:
+            case TrainingStarted():
+                self._started(event)
+            case BatchProgress():
+                self._progress(event)
+            case EpochEnd():
+                self._epoch_end(event)
+            case Samples():
+                self._samples(event)
+            case CheckpointSaved():
+                self._checkpoint(event)
+            case Stopped() | Finished() | Failed():
+                self.close()
+                self.console.print(_ending(event), highlight=False)
 
     def close(self) -> None:
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
 
-    def _on_TrainingStarted(self, e: TrainingStarted) -> None:
+    def _started(self, e: TrainingStarted) -> None:
         self.epochs = e.epochs
         where = f"resuming at epoch {e.start_epoch}" + (f", batch {e.resumed_batches + 1}" if e.resumed_batches
                                                        else "")
@@ -47,7 +60,7 @@ class TrainingReport:
             f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
             highlight=False)
 
-    def _on_BatchProgress(self, e: BatchProgress) -> None:
+    def _progress(self, e: BatchProgress) -> None:
         if not self.live:
             if time.monotonic() - self.last_plain >= self.plain_every:
                 self.last_plain = time.monotonic()
@@ -67,7 +80,7 @@ class TrainingReport:
         self.progress.update(self.task, completed=e.batch, total=e.batches, epoch=e.epoch, loss=e.loss,
                              speed=e.chars_per_sec, eta=duration(e.eta_seconds))
 
-    def _on_EpochEnd(self, e: EpochEnd) -> None:
+    def _epoch_end(self, e: EpochEnd) -> None:
         self.close()
         self.last_plain = time.monotonic()
         best = "  [green]best[/]" if e.is_best else ""
@@ -76,29 +89,25 @@ class TrainingReport:
             f"val {e.val_loss:.4f} ({bits(e.val_loss):.3f} bits/char)  {e.chars_per_sec:,.0f} chars/s  "
             f"{e.seconds:.1f} s{best}", highlight=False)
 
-    def _on_Samples(self, e: Samples) -> None:
+    def _samples(self, e: Samples) -> None:
         prefix_tail = e.prefix[-40:].replace("\n", "↵")  # the prefix's end as one line, for context
         for temperature, text in e.texts.items():
             self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
                               style="dim")
             self.console.print(Text.assemble(("…" + prefix_tail, "dim"), (text, "bold")), soft_wrap=True)
 
-    def _on_CheckpointSaved(self, e: CheckpointSaved) -> None:
+    def _checkpoint(self, e: CheckpointSaved) -> None:
         best = f"; best model -> {e.best_path}" if e.best_path else ""
         self.console.print(f"[dim]checkpoint ({position(e.epochs_done, e.batches_done)}) -> {e.path}{best}[/]",
                            highlight=False)
 
-    def _on_Stopped(self, e: Stopped) -> None:
-        self.close()
-        self.console.print(f"stopped ({e.reason}); continue with the same command and --resume", highlight=False)
 
-    def _on_Finished(self, e: Finished) -> None:
-        self.close()
-        best = f"; best validation loss {e.best_val_loss:.4f} nats/char ({bits(e.best_val_loss):.3f} bits)" \
-            if e.best_val_loss is not None else ""
-        self.console.print(f"[bold green]done[/]: {e.epochs} epoch{'s' if e.epochs != 1 else ''}{best}",
-                           highlight=False)
-
-    def _on_Failed(self, e: Failed) -> None:
-        self.close()
-        self.console.print(f"[bold red]error:[/] {e.message}", highlight=False)
+def _ending(event: Stopped | Finished | Failed) -> str:
+    match event:
+        case Stopped(reason=reason):
+            return f"stopped ({reason}); continue with the same command and --resume"
+        case Finished(epochs=epochs, best_val_loss=best):
+            best_text = f"; best validation loss {best:.4f} nats/char ({bits(best):.3f} bits)" if best is not None else ""
+            return f"[bold green]done[/]: {epochs} epoch{'s' if epochs != 1 else ''}{best_text}"
+        case Failed():
+            return f"[bold red]error:[/] {event.describe()}: start a new --out with a lower --learning-rate"

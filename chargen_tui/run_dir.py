@@ -1,9 +1,10 @@
-"""The run folder: the files other tools rely on, each written atomically.
+"""The run folder: the files other tools rely on, each written atomically (see files.py).
 
     RUN_DIR/
       config.json        every knob of the run (Config), at least seq_len
       vocab.json         {"char_index": {character: index >= 1}}
       model.keras        the best model so far by validation loss (safe_mode loadable)
+      model.npz          the same float32 weights as plain arrays, for generating without TensorFlow
       metrics.jsonl      one JSON object per finished epoch
       samples.jsonl      the per-epoch samples, one JSON object per epoch
       progress.json      the latest batch of the epoch in progress (for `chargen-tui watch`)
@@ -11,58 +12,33 @@
                          and the .npz file of the weight average (plain arrays, no pickle)
       train.log          TensorFlow's own log lines, kept off the terminal
 
-Atomic means: write a temporary file in the same folder, flush it to disk, then rename it over the
-old one. A kill at any moment leaves either the old file or the new one, never half of either.
 The checkpoint is committed by rewriting `checkpoint/state.json` last, after the files it names are
-complete; older checkpoint files are deleted only after that.
+complete; older checkpoint files are deleted only after that. `model.npz` names the SHA-256 of the
+model.keras it was written with, so a kill between the two writes leaves a pair that is known not
+to match (and the Keras file is used).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Protocol
 
 import numpy as np
 
-from .config import Config, resume_config
-from .corpus import default_corpus, read_corpus, require_length
-from .errors import UserError
+from .config import Config
+from .errors import DamagedRun, NotARunFolder, UserError
+from .files import atomic_write, atomic_write_text
 from .vocab import Vocab
 
 
-_UMASK = os.umask(0)  # read once, at import, while no other thread can race on it
-os.umask(_UMASK)
+class Saveable(Protocol):
+    """What the run folder needs of a Keras model: `save(path)` (keeps this module free of Keras)."""
 
-
-def cache_dir() -> Path:
-    """Where chargen-tui keeps its own files (TensorFlow's log, autosaves): $XDG_CACHE_HOME/chargen-tui."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargen-tui"
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call `write(tmp_path)` and move the result over `path` in one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK)
-        with open(tmp_path, "rb+") as file:
-            os.fsync(file.fileno())
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    def save(self, filepath: Any) -> None: ...
 
 
 @dataclass
@@ -82,6 +58,7 @@ class RunDir:
         self.config_path = self.path / "config.json"
         self.vocab_path = self.path / "vocab.json"
         self.model_path = self.path / "model.keras"
+        self.weights_path = self.path / "model.npz"
         self.metrics_path = self.path / "metrics.jsonl"
         self.samples_path = self.path / "samples.jsonl"
         self.progress_path = self.path / "progress.json"
@@ -103,7 +80,7 @@ class RunDir:
         try:
             return Config.from_dict(data).validate()
         except (TypeError, UserError) as error:
-            raise UserError(f"{self.config_path} is damaged ({error}): retrain into a new folder") from None
+            raise DamagedRun(self.config_path, str(error)) from None
 
     def read_vocab(self) -> Vocab:
         self._require(self.vocab_path)
@@ -114,7 +91,7 @@ class RunDir:
         return self.model_path
 
     # --- checkpoints --------------------------------------------------------------------------
-    def save_checkpoint(self, model, checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
+    def save_checkpoint(self, model: Saveable, checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
         """Write the model (with optimizer state) and the weight average, then commit `state.json`."""
         previous = self.read_checkpoint()
         stem = f"epoch-{checkpoint.epochs_done:05d}-batch-{checkpoint.batches_done:07d}"
@@ -122,7 +99,8 @@ class RunDir:
         atomic_write(self.checkpoint_dir / checkpoint.model_file, model.save)
         checkpoint.average_file = f"{stem}.average.npz" if average is not None else ""
         if average is not None:
-            atomic_write(self.checkpoint_dir / checkpoint.average_file, lambda tmp: _save_arrays(tmp, average))
+            atomic_write(self.checkpoint_dir / checkpoint.average_file,
+                         lambda tmp: _save_arrays(tmp, {f"arr_{i}": a for i, a in enumerate(average)}))
         atomic_write_text(self.state_path, json.dumps(checkpoint.__dict__, indent=2) + "\n")
         for name in (previous.model_file, previous.average_file) if previous else ():
             if name and name not in (checkpoint.model_file, checkpoint.average_file):
@@ -134,11 +112,10 @@ class RunDir:
         try:
             checkpoint = Checkpoint(**self._read_json(self.state_path))
         except TypeError:
-            raise UserError(f"{self.state_path} is damaged: start a new run with another --out") from None
+            raise DamagedRun(self.state_path) from None
         for name in (checkpoint.model_file, checkpoint.average_file):
             if name and not (self.checkpoint_dir / name).exists():
-                raise UserError(f"{self.state_path} names {name}, which is missing: "
-                                "start a new run with another --out")
+                raise DamagedRun(self.state_path, f"it names {name}, which is missing")
         return checkpoint
 
     def checkpoint_model_path(self, checkpoint: Checkpoint) -> Path:
@@ -148,15 +125,28 @@ class RunDir:
         """The checkpoint's weight average, or None when it keeps none (or predates averaging)."""
         if not checkpoint.average_file:
             return None
-        path = self.checkpoint_dir / checkpoint.average_file
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                return [arrays[f"arr_{i}"] for i in range(len(arrays.files))]
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            raise UserError(f"{path} is damaged: start a new run with another --out") from None
+        arrays = _load_arrays(self.checkpoint_dir / checkpoint.average_file)
+        return [arrays[f"arr_{i}"] for i in range(len(arrays))]
 
-    def save_best(self, model) -> None:
+    # --- the best model -----------------------------------------------------------------------
+    def save_best(self, model: Saveable, weights: dict[str, np.ndarray]) -> None:
+        """Write model.keras, then model.npz: `weights` (the same model's arrays) and model.keras' hash."""
         atomic_write(self.model_path, model.save)
+        self.write_weights(weights)
+
+    def write_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """model.npz for the model.keras there now (`model.export_weights` of it)."""
+        atomic_write(self.weights_path, lambda tmp: _save_arrays(tmp, {**weights, _KERAS_HASH: _hash(self.model_path)}))
+
+    def read_weights(self) -> dict[str, np.ndarray] | None:
+        """model.npz's arrays, or None when there is none or it was not written with this model.keras
+        (a run folder from before model.npz, or a kill between the two writes): then use model.keras."""
+        if not self.weights_path.exists():
+            return None
+        arrays = _load_arrays(self.weights_path)
+        if str(arrays.pop(_KERAS_HASH, "")) != _hash(self.require_model()):
+            return None
+        return arrays
 
     # --- metrics and samples ------------------------------------------------------------------
     def read_metrics(self) -> list[dict[str, Any]]:
@@ -188,8 +178,7 @@ class RunDir:
     # --- helpers ------------------------------------------------------------------------------
     def _require(self, path: Path) -> None:
         if not self.path.is_dir():
-            raise UserError(f"{self.path} is not a run folder: train one with "
-                            f"`chargen-tui train CORPUS --out {self.path}`")
+            raise NotARunFolder(self.path)
         if not path.exists():
             raise UserError(f"{self.path} has no {path.name}: it is not a finished run folder "
                             "(train into it, or give another folder)")
@@ -199,52 +188,27 @@ class RunDir:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError):
-            raise UserError(f"{path} is damaged (not valid JSON): retrain into a new folder") from None
+            raise DamagedRun(path, "not valid JSON") from None
 
 
-def _save_arrays(path: Path, arrays: list[np.ndarray]) -> None:
+_KERAS_HASH = "model_keras_sha256"
+
+
+def _save_arrays(path: Path, arrays: dict[str, np.ndarray | str]) -> None:
     with open(path, "wb") as file:  # a file object: np.savez would add ".npz" to a path's name
-        np.savez(file, *arrays)
+        np.savez(file, **arrays)
 
 
-def prepare_run(run_dir: RunDir, changes: dict[str, Any], resume: bool) -> tuple[Config, str]:
-    """The config and corpus text for training `run_dir` with `changes` (knob values a user set).
-
-    A resumed run keeps its saved settings and takes only the changes a resume allows. Everything
-    is checked here, before TensorFlow is imported: bad settings, an unreadable corpus, a run folder
-    that does not fit. Raises UserError.
-    """
-    if resume and run_dir.has_run():
-        config = resume_config(run_dir.read_config(), changes)
-    else:
-        config = Config(**changes).validate()
-    text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
-    open_run(run_dir, config, text, resume)
-    return config, text
+def _load_arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        raise DamagedRun(path) from None
 
 
-def open_run(run_dir: RunDir, config: Config, text: str, resume: bool) -> tuple[Vocab, Checkpoint | None]:
-    """Check that `text` can train (or resume) the run in `run_dir`; cheap, and free of TensorFlow.
-
-    Returns the vocabulary (new from `text`, or the run's own) and the checkpoint to resume from.
-    """
-    require_length(len(text), config.seq_len, config.val_fraction)
-    if run_dir.path.exists() and not run_dir.path.is_dir():
-        raise UserError(f"{run_dir.path} is a file, not a folder: choose another --out")
-    if not resume:
-        if run_dir.has_run():
-            raise UserError(f"{run_dir.path} already holds a run: add --resume to continue it, "
-                            "or choose a new --out")
-        return Vocab.from_text(text), None
-    if not run_dir.has_run():
-        raise UserError(f"{run_dir.path} holds no run to resume: leave out --resume to start one")
-    vocab = run_dir.read_vocab()
-    unknown = vocab.unknown_chars(text)
-    if unknown:
-        shown = "".join(sorted(unknown))[:20]
-        raise UserError(f"the corpus has {len(unknown)} characters this run never saw ({shown!r}): "
-                        "resume with the run's own corpus, or start a new --out")
-    return vocab, run_dir.read_checkpoint()
+def _hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _jsonl(rows: list[dict[str, Any]]) -> str:
@@ -261,11 +225,3 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         except ValueError:
             break  # a line cut short by a kill: keep what came before it
     return rows
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -10,21 +10,25 @@ precomputed for every token (`embedding @ kernel + bias`), so its step is a tabl
 recurrent matmul. Index 0 is
 masked in the model and skipped here: padding and unknown characters leave the state unchanged.
 
-The same forward pass scores text: `contiguous_loss` is the engine's validation figure, and
-`window_loss` scores predictions made as the writing screen makes them.
+The same forward pass scores text: `contiguous_loss` is the engine's validation figure.
+
+NumPy only: a run folder's `model.npz` loads without TensorFlow, so generating and the writing
+screen start in a fraction of a second. Keras is imported only to read a run folder without it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from keras.utils import pad_sequences
 
 from .errors import UserError
-from .model import load_model
 from .run_dir import RunDir
 from .vocab import PAD, Vocab
+
+if TYPE_CHECKING:
+    import keras
 
 
 @dataclass(frozen=True)
@@ -62,61 +66,70 @@ class Sampler:
         self.input_table = embedding @ lstms[0].kernel + lstms[0].bias  # (vocab_size, 4 * units)
 
     @classmethod
-    def from_model(cls, model, vocab: Vocab, seq_len: int) -> "Sampler":
-        """Export the weights of a Keras model built by `model.build_model` (or loaded from model.keras)."""
-        embedding, lstms, dense = None, [], None
-        for layer in model.layers:
-            kind = type(layer).__name__
-            weights = [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
-            if kind == "Embedding":
-                embedding = weights[0]
-            elif kind == "LSTM":
-                _check_lstm(layer)
-                lstms.append(_Layer.from_keras(*weights))
-            elif kind == "Dense":
-                dense = weights
-            elif kind not in ("InputLayer", "Dropout"):
-                raise UserError(f"the model has a {kind} layer; the generator knows Embedding, LSTM, "
-                                "Dropout and Dense: train it with chargen-tui")
-        if embedding is None or not lstms or dense is None:
-            raise UserError("the model lacks an Embedding, LSTM or Dense layer: train it with chargen-tui")
-        if embedding.shape[0] != vocab.vocab_size or dense[0].shape[1] != vocab.vocab_size:
+    def from_arrays(cls, weights: dict[str, np.ndarray], vocab: Vocab, seq_len: int) -> "Sampler":
+        """From the arrays `model.export_weights` names (what model.npz holds)."""
+        try:
+            embedding, kernel, bias = weights["embedding"], weights["logits/kernel"], weights["logits/bias"]
+            layers = sum(1 for name in weights if name.endswith("/recurrent_kernel"))
+            lstms = [_Layer.from_keras(weights[f"lstm_{i}/kernel"], weights[f"lstm_{i}/recurrent_kernel"],
+                                       weights[f"lstm_{i}/bias"]) for i in range(1, layers + 1)]
+        except KeyError as missing:
+            raise UserError(f"the model's weights lack {missing}: train it with chargen-tui") from None
+        if embedding.shape[0] != vocab.vocab_size or kernel.shape[1] != vocab.vocab_size:
             raise UserError("the model and vocab.json disagree on the number of characters: "
                             "they come from different runs")
-        return cls(embedding, lstms, dense[0], dense[1], vocab, seq_len)
+        return cls(embedding, lstms, kernel, bias, vocab, seq_len)
 
     @classmethod
-    def from_run_dir(cls, run_dir: RunDir) -> "Sampler":
-        """Load `model.keras` (safe_mode) with its vocab.json and config.json; UserError if damaged."""
-        config, vocab, path = run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()
-        return cls.from_model(load_model(path, vocab.vocab_size), vocab, config.seq_len)
+    def from_model(cls, model: "keras.Model", vocab: Vocab, seq_len: int) -> "Sampler":
+        """Export the weights of a Keras model built by `model.build_model` (or loaded from model.keras)."""
+        from .model import export_weights
 
-    def seed_window(self, text: str) -> np.ndarray:
-        """The model's input for a seed: its last `seq_len` characters, pre-padded with 0 when shorter."""
-        return pad_sequences([self.vocab.encode(text[-self.seq_len:])], maxlen=self.seq_len,
-                             dtype="int32", padding="pre", truncating="pre")[0]
+        return cls.from_arrays(export_weights(model), vocab, seq_len)
 
-    def prime(self, text: str) -> tuple[State, np.ndarray]:
-        """Run the seed window through the LSTM once: the state after it and the next character's logits."""
-        state = self._fresh_state(1)
-        for token in self.seed_window(text):
+    @classmethod
+    def from_run_dir(cls, run: RunDir) -> "Sampler":
+        """Load a run folder's model with its vocab.json and config.json; UserError if damaged.
+
+        model.npz needs NumPy alone; a run folder without it (from before it) loads model.keras
+        (safe_mode), which imports TensorFlow."""
+        config, vocab = run.read_config(), run.read_vocab()
+        weights = run.read_weights()
+        if weights is None:
+            from .model import export_weights, load_model
+
+            weights = export_weights(load_model(run.require_model(), vocab.vocab_size))
+        return cls.from_arrays(weights, vocab, config.seq_len)
+
+    def window(self, prefix: str) -> np.ndarray:
+        """The model's input for a prefix: its last `seq_len` characters, pre-padded with 0 when shorter
+        (as `keras.utils.pad_sequences(..., padding="pre", truncating="pre")` pads)."""
+        window = np.zeros(self.seq_len, dtype=np.int32)
+        ids = self.vocab.encode(prefix[-self.seq_len:])
+        window[self.seq_len - len(ids):] = ids
+        return window
+
+    def prime(self, prefix: str) -> tuple[State, np.ndarray]:
+        """Run the prefix's window through the LSTM once: the state after it and the next character's logits."""
+        state = self.fresh_state(1)
+        for token in self.window(prefix):
             if token != PAD:
-                state = self._step(state, np.array([token]))
-        return state, self._logits(state)
+                state = self.step(state, np.array([token]))
+        return state, self.logits(state)
 
-    def generate(self, seed_text: str, length: int, temperature: float = 1.0, n: int = 1,
+    def generate(self, prefix: str, length: int, temperature: float = 1.0, n: int = 1,
                  top_k: int | None = None, seed: int | None = None) -> list[str]:
-        """`n` continuations of `seed_text`, each `length` characters (the seed is not repeated).
+        """`n` continuations of `prefix`, each `length` characters (the prefix is not repeated).
 
         temperature 0 picks the most likely character (greedy); top_k keeps only the k likeliest.
-        The same `seed` gives the same texts.
+        The same random `seed` gives the same texts.
         """
-        return self.continue_from(self.prime(seed_text), length, temperature, n, top_k,
+        return self.continue_from(self.prime(prefix), length, temperature, n, top_k,
                                   np.random.default_rng(seed))
 
     def continue_from(self, primed: tuple[State, np.ndarray], length: int, temperature: float, n: int = 1,
                       top_k: int | None = None, rng: np.random.Generator | None = None) -> list[str]:
-        """`n` continuations from a state `prime` returned: one seed, primed once, sampled many times."""
+        """`n` continuations from a state `prime` returned: one prefix, primed once, sampled many times."""
         rng = rng or np.random.default_rng()
         state = [(np.repeat(h, n, axis=0), np.repeat(c, n, axis=0)) for h, c in primed[0]]
         logits = np.repeat(primed[1], n, axis=0)
@@ -124,8 +137,8 @@ class Sampler:
         for t in range(length):
             tokens = pick(logits, temperature, top_k, rng)
             out[:, t] = tokens
-            state = self._step(state, tokens)
-            logits = self._logits(state)
+            state = self.step(state, tokens)
+            logits = self.logits(state)
         return [self.vocab.decode(row) for row in out]
 
     def contiguous_loss(self, ids: np.ndarray, streams: int = 32) -> float:
@@ -144,31 +157,19 @@ class Sampler:
 
         The scorers step every token, index 0 included, where Keras' mask would skip it: give them
         ids of the model's own corpus (such as its validation split), which hold no index 0."""
-        state = self._fresh_state(len(rows))
+        state = self.fresh_state(len(rows))
         total = 0.0
         for t in range(rows.shape[1] - 1):
-            state = self._step(state, rows[:, t])
-            total += float(_cross_entropy(self._logits(state), rows[:, t + 1]).sum())
+            state = self.step(state, rows[:, t])
+            total += float(cross_entropy(self.logits(state), rows[:, t + 1]).sum())
         return total / (rows.shape[0] * (rows.shape[1] - 1))
 
-    def window_loss(self, ids: np.ndarray, window: int, every: int = 1, rows: int = 1024) -> float:
-        """Mean cross-entropy (nats per character) of predicting a token from exactly the `window`
-        tokens before it, from a fresh state: what the writing screen does with the text before the
-        cursor. Scores every `every`-th token from the `window`-th on; `rows` windows run side by side."""
-        targets = np.arange(window, len(ids), every)
-        total = 0.0
-        for first in range(0, len(targets), rows):
-            chunk = targets[first:first + rows]
-            state = self._fresh_state(len(chunk))
-            for back in range(window, 0, -1):
-                state = self._step(state, ids[chunk - back])
-            total += float(_cross_entropy(self._logits(state), ids[chunk]).sum())
-        return total / len(targets)
-
-    def _fresh_state(self, rows: int) -> State:
+    # --- one step at a time (for scorers and searches built on the sampler) --------------------
+    def fresh_state(self, rows: int) -> State:
         return [(np.zeros((rows, layer.recurrent.shape[0]), np.float32),) * 2 for layer in self.lstms]
 
-    def _step(self, state: State, tokens: np.ndarray) -> State:
+    def step(self, state: State, tokens: np.ndarray) -> State:
+        """The state after reading one token per row; index 0 is stepped too (callers skip padding)."""
         new_state = []
         x = None
         for layer, (h, c) in zip(self.lstms, state):
@@ -185,7 +186,7 @@ class Sampler:
             x = h
         return new_state
 
-    def _logits(self, state: State) -> np.ndarray:
+    def logits(self, state: State) -> np.ndarray:
         return _matmul(state[-1][0], self.dense_kernel) + self.dense_bias
 
 
@@ -197,7 +198,7 @@ def _matmul(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return rows @ matrix
 
 
-def _cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """-log softmax(logits)[target] per row, normalised over every index as Keras' loss is."""
     logits = logits.astype(np.float64)
     top = logits.max(axis=1)
@@ -216,11 +217,3 @@ def pick(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.rand
         return logits.argmax(axis=1)
     # Gumbel-max: argmax(logits / T + Gumbel noise) is a draw from softmax(logits / T), per row.
     return (logits / temperature + rng.gumbel(size=logits.shape)).argmax(axis=1)
-
-
-def _check_lstm(layer) -> None:
-    config = layer.get_config()
-    if (config.get("activation"), config.get("recurrent_activation")) != ("tanh", "sigmoid") \
-            or not config.get("use_bias", True):
-        raise UserError("the model's LSTM is not the standard tanh/sigmoid cell with bias: "
-                        "train it with chargen-tui")

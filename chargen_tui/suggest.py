@@ -56,6 +56,10 @@ class Primes:
                 self._states.popitem(last=False)
         return self._states[window]
 
+    def has(self, prefix: str) -> bool:
+        """Is the window of `prefix` primed already?"""
+        return prefix[-self.sampler.seq_len:] in self._states
+
     def likely_next(self, prefix: str, count: int) -> list[str]:
         """The `count` characters the model finds likeliest after `prefix`."""
         logits = self.prime(prefix)[1][0]
@@ -97,7 +101,7 @@ class Suggester:
 
     def __init__(self) -> None:
         self.requests = LatestOnly()
-        self._primes: Primes | None = None
+        self.primes: Primes | None = None
 
     def ask(self, request: Request) -> None:
         self.requests.put(request)
@@ -109,19 +113,19 @@ class Suggester:
             request = self.requests.take(timeout=0.2)
             if request is None:
                 continue
-            if self._primes is None or self._primes.sampler is not request.sampler:
-                self._primes = Primes(request.sampler)
+            if self.primes is None or self.primes.sampler is not request.sampler:
+                self.primes = Primes(request.sampler)
             stale = lambda: self.requests.waiting  # noqa: E731 - typing went on
-            for alternatives in suggestions(request, primes=self._primes, stop=stale):
+            for alternatives in suggestions(request, primes=self.primes, stop=stale):
                 deliver(request.prefix, alternatives)
             if not stale():
                 self._prime_ahead(request.prefix)
 
     def _prime_ahead(self, prefix: str) -> None:
-        for char in self._primes.likely_next(prefix, LIKELY_NEXT):
+        for char in self.primes.likely_next(prefix, LIKELY_NEXT):
             if self.requests.waiting:
                 return
-            self._primes.prime(prefix + char)
+            self.primes.prime(prefix + char)
 
 
 class LatestOnly:

@@ -15,7 +15,7 @@ import pytest
 from chargen_tui.errors import UserError
 from chargen_tui.run_dir import RunDir
 
-from .conftest import make_text
+from .helpers import make_text
 
 TINY = ["--seq-len", "16", "--batch-size", "8", "--embedding-dim", "8", "--units", "16",
         "--sample-length", "20", "--learning-rate", "0.01"]

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from chargen_tui.cli import say
 from chargen_tui.config import Config, resume_config
-from chargen_tui.corpus import default_corpus, read_corpus, require_length
-from chargen_tui.errors import UserError
+from chargen_tui.corpus import default_corpus, read_corpus, require_length, split_corpus
+from chargen_tui.errors import CorpusTooShort, FixedOnResume, NotDecodable, SettingError, UserError
 from chargen_tui.vocab import PAD, Vocab
 
 
@@ -19,7 +20,6 @@ from chargen_tui.vocab import PAD, Vocab
     (b"", "is empty"),
     (b"   \n\n  ", "only white space"),
     (b"PK\x03\x04\x00\x00binary", "binary file (NUL byte at offset 4)"),
-    (b"caf\xc3\xa9 ok then \xff bad", "not valid utf-8: byte 0xff at offset 14; pass its encoding, e.g. --encoding"),
 ])
 def test_bad_corpus_files_say_what_is_wrong(tmp_path, content, expected):
     path = tmp_path / "corpus.txt"
@@ -27,6 +27,14 @@ def test_bad_corpus_files_say_what_is_wrong(tmp_path, content, expected):
         path.write_bytes(content)
     with pytest.raises(UserError, match=expected.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
         read_corpus(path)
+
+
+def test_a_corpus_in_another_encoding_says_where_and_how_to_read_it(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(b"caf\xc3\xa9 ok then \xff bad")
+    with pytest.raises(NotDecodable) as error:
+        read_corpus(path)
+    assert "not valid utf-8: byte 0xff at offset 14; pass its encoding, e.g. --encoding" in say(error.value)
 
 
 def test_a_folder_is_not_a_corpus(tmp_path):
@@ -49,21 +57,24 @@ def test_utf16_text_is_not_mistaken_for_binary(tmp_path):
 
 
 def test_corpus_shorter_than_the_window():
-    with pytest.raises(UserError, match=r"has 500 characters; --seq-len 100 with --val-fraction 0.1 needs at least 1,010"):
+    with pytest.raises(CorpusTooShort) as error:
         require_length(500, 100, 0.1)
+    assert "has 500 characters; --seq-len 100 with --val-fraction 0.1 needs at least 1,010" in say(error.value)
     assert require_length(1010, 100, 0.1) == 101
 
 
 @pytest.mark.parametrize("seq_len, val_fraction", [(100, 0.1), (100, 0.45), (7, 0.3), (40, 0.01), (1, 0.2)])
 def test_the_minimum_length_it_names_is_exactly_enough(seq_len, val_fraction):
-    from chargen_tui.data import TrainWindows, split_corpus, validation_arrays
+    from benchmarks.scores import validation_windows
+    from chargen_tui.data import TrainWindows
 
-    with pytest.raises(UserError) as error:
+    with pytest.raises(CorpusTooShort) as error:
         require_length(seq_len, seq_len, val_fraction)
-    minimum = int(str(error.value).split("needs at least ")[1].split(":")[0].replace(",", ""))
+    minimum = error.value.minimum
+    assert f"needs at least {minimum:,}" in say(error.value)
     config = Config(seq_len=seq_len, val_fraction=val_fraction, batch_size=4, workers=0)
-    split = split_corpus(np.arange(minimum, dtype=np.int32) % 5 + 1, config)
-    assert len(validation_arrays(split.val, seq_len)[0]) >= 1
+    split = split_corpus(np.arange(minimum, dtype=np.int32) % 5 + 1, seq_len, val_fraction)
+    assert len(validation_windows(split.val, seq_len)[0]) >= 1
     assert len(TrainWindows(split.train, config)) >= 1
     with pytest.raises(UserError):
         require_length(minimum - 1, seq_len, val_fraction)
@@ -116,15 +127,17 @@ def test_encode_is_compact():
     ({"ema_momentum": 1.0}, "--ema-momentum"),
 ])
 def test_impossible_settings_are_refused(changes, flag):
-    with pytest.raises(UserError, match=flag):
+    with pytest.raises(SettingError) as error:
         Config(**changes).validate()
+    assert say(error.value).startswith(f"{flag} must be ")
 
 
 def test_resume_keeps_the_model_but_may_train_longer():
     saved = Config(units=128)
     assert resume_config(saved, {"epochs": 50, "units": 128}).epochs == 50
-    with pytest.raises(UserError, match="--units 256 differs from this run's 128"):
+    with pytest.raises(FixedOnResume) as error:
         resume_config(saved, {"units": 256})
+    assert "--units 256 differs from this run's 128" in say(error.value)
 
 
 def test_config_json_round_trip_ignores_unknown_keys():

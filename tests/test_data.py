@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from chargen_tui.data import TrainWindows, split_corpus, validation_arrays
+from benchmarks.scores import validation_windows
+from chargen_tui.corpus import split_corpus
+from chargen_tui.data import TrainWindows
 from chargen_tui.vocab import Vocab
 
-from .conftest import tiny_config
+from .helpers import tiny_config
 
 
 def _windows(text: str, **changes):
     config = tiny_config(**changes)
     vocab = Vocab.from_text(text)
-    split = split_corpus(vocab.encode(text), config)
+    split = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction)
     return config, split, TrainWindows(split.train, config)
 
 
@@ -38,7 +40,11 @@ def test_validation_is_the_contiguous_tail_and_never_trained_on(text):
         last_target = dataset.offset + dataset.order.max() * config.seq_len + config.seq_len
         highest = max(highest, last_target)
     assert highest < len(split.train)  # the last target index of any window stays in the training part
-    val_x, val_y = validation_arrays(split.val, config.seq_len)
+
+
+def test_the_windowed_validation_figure_reads_the_validation_text_in_order(text):
+    config, split, _ = _windows(text, val_fraction=0.2)
+    val_x, val_y = validation_windows(split.val, config.seq_len)
     np.testing.assert_array_equal(val_x.reshape(-1)[1:], val_y.reshape(-1)[:-1])
     np.testing.assert_array_equal(val_x.reshape(-1), split.val[:val_x.size])
 

@@ -89,7 +89,7 @@ def test_suggestions_are_the_same_from_a_remembered_prime(trained_run):
 
 def test_the_suggester_answers_the_newest_request_only_then_primes_ahead(trained_run):
     from chargen_tui.sampling import Sampler
-    from chargen_tui.suggest import Suggester, Request
+    from chargen_tui.suggest import LIKELY_NEXT, Request, Suggester
 
     sampler = Sampler.from_run_dir(trained_run)
     suggester = Suggester()
@@ -103,4 +103,5 @@ def test_the_suggester_answers_the_newest_request_only_then_primes_ahead(trained
     done.set()
     thread.join(timeout=5)
     assert answers == ["The kin", "The kin"]  # the one to show, then all the alternatives
-    assert len(suggester._primes._states) > 1  # windows for the likely next keys are primed already
+    likely = suggester.primes.likely_next("The kin", LIKELY_NEXT)
+    assert len(likely) == LIKELY_NEXT and all(suggester.primes.has("The kin" + char) for char in likely)

@@ -37,9 +37,9 @@ def test_default_precision_trains_mixed_and_the_sampler_is_exact_float32(trained
     if config.mixed_precision and native_bfloat16():  # else it trained in float32 anyway
         assert lstm.dtype_policy.compute_dtype == "bfloat16" and lstm.dtype_policy.variable_dtype == "float32"
     sampler = Sampler.from_model(trained, vocab, config.seq_len)
-    for seed in ("The king and", "A quiet river ran past green fields while"):
-        _, logits = sampler.prime(seed)
-        expected = _float32_forward(config, trained.get_weights(), vocab.vocab_size, sampler.seed_window(seed))
+    for prefix in ("The king and", "A quiet river ran past green fields while"):
+        _, logits = sampler.prime(prefix)
+        expected = _float32_forward(config, trained.get_weights(), vocab.vocab_size, sampler.window(prefix))
         np.testing.assert_allclose(_softmax(logits[0]), _softmax(expected), atol=1e-5)
 
     best = keras.saving.load_model(trained_run.model_path, safe_mode=True)

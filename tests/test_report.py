@@ -10,16 +10,14 @@ from rich.console import Console
 
 from chargen_tui.report import TrainingReport
 from chargen_tui.run_dir import RunDir
-from chargen_tui.training import train
 
-from .conftest import tiny_config
+from .helpers import train_tiny
 
 
 @pytest.fixture(scope="module")
 def events(tmp_path_factory, text):
     recorded = []
-    train(tiny_config(), text, RunDir(tmp_path_factory.mktemp("report") / "run"), recorded.append,
-          corpus_name="tiny.txt")
+    train_tiny(RunDir(tmp_path_factory.mktemp("report") / "run"), text, recorded.append, corpus="tiny.txt")
     return recorded
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -9,16 +10,18 @@ import time
 import keras
 import numpy as np
 import pytest
+from rich.console import Console
 
-from chargen_tui.errors import UserError
+from chargen_tui.cli import say
+from chargen_tui.corpus import split_corpus
+from chargen_tui.errors import AlreadyTrained, DamagedRun, NothingToResume, RunExists, UnseenCharacters
 from chargen_tui.events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
                                 TrainingStarted)
-from chargen_tui.data import split_corpus
+from chargen_tui.report import TrainingReport
 from chargen_tui.run_dir import RunDir
 from chargen_tui.sampling import Sampler
-from chargen_tui.training import train
 
-from .conftest import child_processes, make_text, run_in_thread, tiny_config
+from .helpers import child_processes, make_text, run_in_thread, tiny_config, train_tiny
 
 
 class Recorder(list):
@@ -40,8 +43,8 @@ class Recorder(list):
 def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp_path, text):
     run_dir = RunDir(tmp_path / "run")
     events = Recorder()
-    config = tiny_config(epochs=2, workers=2, use_multiprocessing=True)
-    run_in_thread(lambda: train(config, text, run_dir, events, corpus_name="tiny"))
+    run_in_thread(lambda: train_tiny(run_dir, text, events, epochs=2, workers=2, use_multiprocessing=True,
+                                     corpus="tiny"))
 
     started = events.of(TrainingStarted)[0]
     assert (started.start_epoch, started.epochs, started.corpus_name) == (1, 2, "tiny")
@@ -72,14 +75,14 @@ def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp
 
 def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     text = make_text(12000, seed=1)
-    config = tiny_config(epochs=2, workers=1, use_multiprocessing=True, dropout=0.2)
+    knobs = {"epochs": 2, "workers": 1, "use_multiprocessing": True, "dropout": 0.2}
     whole = RunDir(tmp_path / "whole")
-    train(config, text, whole, Recorder())
+    train_tiny(whole, text, **knobs)
 
     parted = RunDir(tmp_path / "parted")
     stop = threading.Event()
     events = Recorder(stop, stop_after=5)
-    run_in_thread(lambda: train(config, text, parted, events, stop=stop))
+    run_in_thread(lambda: train_tiny(parted, text, events, stop=stop, **knobs))
     assert events.of(Stopped) == [Stopped("stop requested", epochs_done=0, batches_done=5)]
     assert child_processes() == []
     checkpoint = parted.read_checkpoint()
@@ -88,7 +91,7 @@ def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert int(saved.optimizer.iterations.numpy()) == 5  # optimizer state is in the checkpoint
 
     resumed = Recorder()
-    train(config, text, parted, resumed, resume=True)
+    train_tiny(parted, text, resumed, resume=True, **knobs)
     started = resumed.of(TrainingStarted)[0]
     assert (started.start_epoch, started.resumed_batches) == (1, 5)
     assert resumed.of(BatchProgress)[0].batch == 6  # it goes on from the next batch
@@ -99,12 +102,13 @@ def test_stop_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
 
 def test_resume_after_finished_epochs_continues_the_curve(tmp_path, text):
     run_dir = RunDir(tmp_path / "run")
-    train(tiny_config(epochs=1), text, run_dir, Recorder())
+    train_tiny(run_dir, text, epochs=1)
     first = run_dir.read_metrics()[0]
-    with pytest.raises(UserError, match="trained 1 epochs already: pass a larger --epochs"):
-        train(tiny_config(epochs=1), text, run_dir, Recorder(), resume=True)
+    with pytest.raises(AlreadyTrained) as refused:
+        train_tiny(run_dir, text, resume=True, epochs=1)
+    assert "trained 1 epochs already: pass a larger --epochs" in say(refused.value)
     events = Recorder()
-    train(tiny_config(epochs=2), text, run_dir, events, resume=True)
+    train_tiny(run_dir, text, events, resume=True, epochs=2)
     assert events.of(TrainingStarted)[0].start_epoch == 2
     second = run_dir.read_metrics()[1]
     assert second["epoch"] == 2 and second["loss"] < first["loss"]  # no jump back to an untrained loss
@@ -113,7 +117,7 @@ def test_resume_after_finished_epochs_continues_the_curve(tmp_path, text):
 def test_the_saved_model_is_the_weight_average_and_scores_the_reported_figure(tmp_path, text):
     config = tiny_config()  # the default momentum, over the 42 steps of one tiny epoch
     run_dir = RunDir(tmp_path / "run")
-    train(config, text, run_dir, Recorder())
+    train_tiny(run_dir, text)
     saved = keras.saving.load_model(run_dir.model_path, safe_mode=True)
     checkpoint = run_dir.read_checkpoint()
     average = run_dir.read_average(checkpoint)
@@ -122,18 +126,18 @@ def test_the_saved_model_is_the_weight_average_and_scores_the_reported_figure(tm
         np.testing.assert_array_equal(saved_value.numpy(), average_value)
     assert not np.allclose(saved.trainable_variables[1].numpy(), trained.trainable_variables[1].numpy(), atol=1e-3)
     vocab = run_dir.read_vocab()
-    val = split_corpus(vocab.encode(text), config).val
+    val = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction).val
     score = Sampler.from_model(saved, vocab, config.seq_len).contiguous_loss(val)
     assert score == pytest.approx(run_dir.read_metrics()[0]["val_loss"], rel=1e-6)
     # Warmed up: the average of a short run is not dragged back towards the random initial weights.
     assert score < Sampler.from_model(trained, vocab, config.seq_len).contiguous_loss(val) + 0.05
 
     (run_dir.checkpoint_dir / checkpoint.average_file).write_bytes(b"PK\x03\x04 half an npz")
-    with pytest.raises(UserError, match="average.npz is damaged"):
-        train(tiny_config(epochs=2), text, run_dir, Recorder(), resume=True)
+    with pytest.raises(DamagedRun, match="average.npz is damaged"):
+        train_tiny(run_dir, text, resume=True, epochs=2)
 
     unaveraged = RunDir(tmp_path / "unaveraged")  # momentum 0: the model is the weights themselves
-    train(config.replace(ema_momentum=0.0), text, unaveraged, Recorder())
+    train_tiny(unaveraged, text, ema_momentum=0.0)
     checkpoint = unaveraged.read_checkpoint()
     assert checkpoint.average_file == "" and unaveraged.read_average(checkpoint) is None
     weights = keras.saving.load_model(unaveraged.checkpoint_model_path(checkpoint)).trainable_variables
@@ -145,7 +149,7 @@ def test_the_saved_model_is_the_weight_average_and_scores_the_reported_figure(tm
 def test_time_limit_stops_cleanly_with_a_checkpoint(tmp_path):
     run_dir = RunDir(tmp_path / "run")
     events = Recorder()
-    train(tiny_config(epochs=50, time_limit=2.0), make_text(12000), run_dir, events)
+    train_tiny(run_dir, make_text(12000), events, epochs=50, time_limit=2.0)
     stopped = events.of(Stopped)
     assert len(stopped) == 1 and stopped[0].reason == "time limit"
     checkpoint = run_dir.read_checkpoint()
@@ -157,34 +161,40 @@ def test_time_limit_stops_cleanly_with_a_checkpoint(tmp_path):
 def test_exploding_loss_fails_clearly_and_saves_nothing_bad(tmp_path, text):
     run_dir = RunDir(tmp_path / "run")
     events = Recorder()
-    train(tiny_config(learning_rate=1e30, clipnorm=1e30), text, run_dir, events)
+    train_tiny(run_dir, text, events, learning_rate=1e30, clipnorm=1e30)
     failed = events.of(Failed)
-    assert len(failed) == 1 and "lower --learning-rate" in failed[0].message
-    assert ("NaN" in failed[0].message) or ("exploded" in failed[0].message)
+    assert len(failed) == 1
+    printed = io.StringIO()
+    TrainingReport(Console(file=printed, width=200))(failed[0])  # as `chargen-tui train` says it
+    assert "lower --learning-rate" in printed.getvalue()
+    assert ("NaN" in printed.getvalue()) or ("exploded" in printed.getvalue())
     assert not run_dir.model_path.exists() and run_dir.read_checkpoint() is None
     assert events.of(EpochEnd) == []
 
 
 def test_run_folder_guards(tmp_path, text):
     run_dir = RunDir(tmp_path / "run")
-    train(tiny_config(), text, run_dir, Recorder())
-    with pytest.raises(UserError, match="already holds a run: add --resume"):
-        train(tiny_config(), text, run_dir, Recorder())
-    with pytest.raises(UserError, match="characters this run never saw"):
-        train(tiny_config(epochs=2), text + "Ж§", run_dir, Recorder(), resume=True)
-    with pytest.raises(UserError, match="holds no run to resume"):
-        train(tiny_config(), text, RunDir(tmp_path / "empty"), Recorder(), resume=True)
+    train_tiny(run_dir, text)
+    with pytest.raises(RunExists) as refused:
+        train_tiny(run_dir, text)
+    assert "already holds a run: add --resume" in say(refused.value)
+    with pytest.raises(UnseenCharacters) as refused:
+        train_tiny(run_dir, text + "Ж§", resume=True, epochs=2)
+    assert "characters this run never saw" in say(refused.value)
+    with pytest.raises(NothingToResume) as refused:
+        train_tiny(RunDir(tmp_path / "empty"), text, resume=True)
+    assert "holds no run to resume" in say(refused.value)
 
 
 def test_a_kill_between_checkpoints_leaves_the_last_one_loadable(tmp_path, text):
     """The commit point is state.json: a half-written temp file beside it changes nothing."""
     run_dir = RunDir(tmp_path / "run")
-    train(tiny_config(), text, run_dir, Recorder())
+    train_tiny(run_dir, text)
     (run_dir.checkpoint_dir / ".epoch-00002-batch-0000000.xyz.tmp.keras").write_bytes(b"half a zip")
     checkpoint = run_dir.read_checkpoint()
     keras.saving.load_model(run_dir.checkpoint_model_path(checkpoint), safe_mode=True)
     events = Recorder()
-    train(tiny_config(epochs=2), text, run_dir, events, resume=True)
+    train_tiny(run_dir, text, events, resume=True, epochs=2)
     assert isinstance(events[-1], Finished)
 
 
@@ -193,7 +203,7 @@ def test_core_imports_no_user_interface():
     import pathlib
     import subprocess
     import sys
-    code = ("import sys, chargen_tui.training, chargen_tui.sampling, chargen_tui.run_dir;"
+    code = ("import sys, chargen_tui.training, chargen_tui.sampling, chargen_tui.run_dir, chargen_tui.plan;"
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip().splitlines()[-1] == "False"
@@ -209,6 +219,6 @@ def test_core_imports_no_user_interface():
 def test_batch_progress_is_timely(tmp_path, text):
     """Progress arrives while an epoch runs (the UI can draw it), not all at the end."""
     stamps = []
-    train(tiny_config(), text, RunDir(tmp_path / "run"),
-          lambda e: stamps.append(time.monotonic()) if isinstance(e, BatchProgress) else None)
+    train_tiny(RunDir(tmp_path / "run"), text,
+               lambda e: stamps.append(time.monotonic()) if isinstance(e, BatchProgress) else None)
     assert len(stamps) > 10 and stamps[-1] - stamps[0] > 0

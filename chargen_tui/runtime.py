@@ -1,4 +1,7 @@
-"""Starting TensorFlow: quietly, and with the CPU thread settings that measured fastest here.
+"""How a chargen-tui program starts: its threads, and TensorFlow kept quiet.
+
+Each entry point (the CLI's `main`, a benchmark's `main`) calls these once; importing the package
+changes nothing.
 
 TensorFlow writes its log lines straight to file descriptor 2, whatever `TF_CPP_MIN_LOG_LEVEL` says,
 and Python-level warnings from Keras go to `sys.stderr`. `send_tensorflow_logs_to` points fd 2 (and
@@ -14,8 +17,24 @@ import sys
 from pathlib import Path
 
 # One op thread and two inter-op threads: on a 2-core CPU the LSTM's small per-step ops lose more
-# to thread hand-offs than they gain from splitting (see README, "Measured").
+# to thread hand-offs than they gain from splitting (docs/experiments.md, CPU settings).
 _THREAD_DEFAULTS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}
+
+
+def use_one_blas_thread() -> None:
+    """Limit NumPy's BLAS to one thread, unless the user set OPENBLAS_NUM_THREADS.
+
+    The sampler's products are small: with more than one BLAS thread they ran up to 40x slower at
+    times, the threads waiting on each other and on TensorFlow's (the ghost text's p99 was 1.47 s
+    with two threads while training used both cores, 35 ms with one). OpenBLAS reads its variable
+    only when NumPy first loads it, so the limit is set through threadpoolctl, at any time.
+    """
+    if "OPENBLAS_NUM_THREADS" in os.environ:
+        return
+    import numpy  # noqa: F401 - threadpoolctl limits the BLAS libraries already loaded
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 def configure_environment() -> None:

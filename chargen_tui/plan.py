@@ -1,0 +1,58 @@
+"""The checks before training, in one step that returns what `training.train` needs.
+
+Everything a user can get wrong is found here, cheaply and before TensorFlow is imported (it takes
+seconds): impossible settings, an unreadable or too short corpus, a run folder that does not fit
+(a file, a run already there, nothing to resume, a corpus with characters the run never saw, a run
+already trained as far as asked). Raises UserError (or one of its typed kinds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .config import Config, resume_config
+from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
+from .errors import AlreadyTrained, NotAFolder, NothingToResume, RunExists, UnseenCharacters
+from .run_dir import Checkpoint, RunDir
+from .vocab import Vocab
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run: RunDir
+    config: Config
+    text: str
+    vocab: Vocab  # new from the text, or the resumed run's own
+    split: Split  # the text's token ids, cut into training and validation parts
+    checkpoint: Checkpoint | None  # where a resumed run goes on from; None for a new run
+
+    @property
+    def corpus_name(self) -> str:
+        return self.config.corpus or DEFAULT_CORPUS_NAME
+
+
+def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text: str | None = None) -> RunPlan:
+    """Check that `run` can train (`resume`: go on training) with the knob values in `changes`.
+
+    A resumed run keeps its saved settings and takes only the changes a resume allows. The corpus
+    is `config.corpus` (the embedded default when None), unless `text` is given.
+    """
+    if run.path.exists() and not run.path.is_dir():
+        raise NotAFolder(run.path)
+    if resume and not run.has_run():
+        raise NothingToResume(run.path)
+    if not resume and run.has_run():
+        raise RunExists(run.path)
+    config = resume_config(run.read_config(), dict(changes)) if resume else Config(**changes).validate()
+    if text is None:
+        text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
+    vocab = run.read_vocab() if resume else Vocab.from_text(text)
+    if resume and (unseen := vocab.unknown_chars(text)):
+        raise UnseenCharacters(run.path, unseen)
+    split = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction)
+    checkpoint = run.read_checkpoint() if resume else None
+    if checkpoint and checkpoint.epochs_done >= config.epochs:
+        raise AlreadyTrained(run.path, checkpoint.epochs_done)
+    return RunPlan(run, config, text, vocab, split, checkpoint)
