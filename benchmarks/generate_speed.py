@@ -5,7 +5,7 @@
 Same model, same process. Without --run-dir the model is the default config (`Config()`)
 with freshly initialised weights over the corpus' vocabulary: the cost of a step does not depend on
 the weights' values. Prints the time for 1,000 characters both ways, their ratio, and the p50/p99
-time to produce a 40-character suggestion from a 100-character seed (what the editor asks for).
+time to produce a 40-character suggestion from a `seq_len`-character prefix (what the editor asks for).
 """
 
 from __future__ import annotations
@@ -17,23 +17,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
-
-send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
-
 import numpy as np  # noqa: E402
 
 from chargen_tui.config import Config  # noqa: E402
 from chargen_tui.corpus import read_corpus  # noqa: E402
-from chargen_tui.model import build_model  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
+from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
 from chargen_tui.sampling import Sampler  # noqa: E402
 from chargen_tui.vocab import Vocab  # noqa: E402
 
 
-def predict_loop(model, sampler: Sampler, seed: str, length: int) -> float:
+def predict_loop(model, sampler: Sampler, prefix: str, length: int) -> float:
     """The tutorials' loop: the whole padded window through `model.predict` for each new character."""
-    window = list(sampler.seed_window(seed))
+    window = list(sampler.window(prefix))
     start = time.perf_counter()
     for _ in range(length):
         logits = model.predict(np.array([window]), verbose=0)[0, -1]
@@ -49,22 +45,25 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1000)
     parser.add_argument("--suggestions", type=int, default=500)
     args = parser.parse_args()
+    use_one_blas_thread()
+    send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
+    from chargen_tui.model import build_model, load_model
+
     text = read_corpus(args.corpus)
     if args.run_dir:
         sampler = Sampler.from_run_dir(RunDir(args.run_dir))
-        from chargen_tui.model import load_model
         model = load_model(RunDir(args.run_dir).model_path, sampler.vocab.vocab_size)
     else:
         config, vocab = Config(), Vocab.from_text(text)
         model = build_model(config, vocab.vocab_size, steps_per_epoch=1)  # untrained: the schedule is unused
         sampler = Sampler.from_model(model, vocab, config.seq_len)
     rng = np.random.default_rng(0)
-    seed = text[1000:1000 + sampler.seq_len]
+    prefix = text[1000:1000 + sampler.seq_len]
 
     start = time.perf_counter()
-    sampler.generate(seed, args.chars, temperature=0)
+    sampler.generate(prefix, args.chars, temperature=0)
     ours = time.perf_counter() - start
-    theirs = predict_loop(model, sampler, seed, args.chars)
+    theirs = predict_loop(model, sampler, prefix, args.chars)
     print(f"{args.chars} characters: ours {ours * 1000:.1f} ms ({ours / args.chars * 1e3:.3f} ms/char), "
           f"model.predict loop {theirs:.1f} s ({theirs / args.chars * 1e3:.1f} ms/char): {theirs / ours:,.0f}x")
 
@@ -75,7 +74,7 @@ def main() -> None:
         sampler.generate(text[at:at + sampler.seq_len], 40, temperature=0.5, seed=int(at))
         times.append(time.perf_counter() - start)
     p50, p99 = np.percentile(np.array(times) * 1000, [50, 99])
-    print(f"40-character suggestion from a {sampler.seq_len}-character seed, {args.suggestions} runs: "
+    print(f"40-character suggestion from a {sampler.seq_len}-character prefix, {args.suggestions} runs: "
           f"p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
 

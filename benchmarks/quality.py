@@ -30,20 +30,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
-
-send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
-
 import numpy as np  # noqa: E402
 
-from chargen_tui.config import Config  # noqa: E402
-from chargen_tui.corpus import read_corpus  # noqa: E402
-from chargen_tui.data import split_corpus, validation_arrays  # noqa: E402
-from chargen_tui.events import BatchProgress, EpochEnd, Stopped, TrainingStarted, bits  # noqa: E402
-from chargen_tui.model import inference_copy, load_model  # noqa: E402
+from benchmarks.scores import validation_windows, window_loss  # noqa: E402
+from chargen_tui.config import Config, knob_type  # noqa: E402
+from chargen_tui.corpus import read_corpus, split_corpus  # noqa: E402
+from chargen_tui.events import BatchProgress, EpochEnd, Stopped, TrainingStarted, bits, position  # noqa: E402
+from chargen_tui.plan import plan_run  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
+from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
 from chargen_tui.sampling import Sampler  # noqa: E402
-from chargen_tui.training import train  # noqa: E402
 
 
 class Curve:
@@ -54,14 +50,15 @@ class Curve:
         self.chars_per_sec = 0.0
 
     def __call__(self, event) -> None:
-        if isinstance(event, TrainingStarted):
-            self.started = time.monotonic()
-            print(f"{event.parameters:,} parameters, vocab {event.vocab_size}, {event.batches_per_epoch} "
-                  f"batches an epoch", flush=True)
-        elif isinstance(event, BatchProgress):
-            self.chars_per_sec = event.chars_per_sec
-        elif isinstance(event, EpochEnd):
-            self.line(f"epoch {event.epoch}", event.val_loss, f"train {event.loss:.4f}")
+        match event:
+            case TrainingStarted():
+                self.started = time.monotonic()
+                print(f"{event.parameters:,} parameters, vocab {event.vocab_size}, {event.batches_per_epoch} "
+                      f"batches an epoch", flush=True)
+            case BatchProgress():
+                self.chars_per_sec = event.chars_per_sec
+            case EpochEnd():
+                self.line(f"epoch {event.epoch}", event.val_loss, f"train {event.loss:.4f}")
 
     def line(self, what: str, val_loss: float, extra: str = "", elapsed: float | None = None) -> None:
         elapsed = time.monotonic() - self.started if elapsed is None else elapsed
@@ -73,16 +70,18 @@ def final_losses(run_dir: RunDir, model, config: Config, text: str) -> dict[str,
     """A model on the validation split, three ways (see the module's docstring)."""
     vocab = run_dir.read_vocab()
     sampler = Sampler.from_model(model, vocab, config.seq_len)
-    val = split_corpus(vocab.encode(text), config).val
-    val_x, val_y = validation_arrays(val, config.seq_len)
+    val = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction).val
+    val_x, val_y = validation_windows(val, config.seq_len)
     return {"contiguous": sampler.contiguous_loss(val),
             "windows": sampler.rows_loss(np.hstack([val_x, val_y[:, -1:]])),
-            "writing": sampler.window_loss(val, config.seq_len)}
+            "writing": window_loss(sampler, val, config.seq_len)}
 
 
 def last_model(run_dir: RunDir, config: Config):
     """The model as training left it (at the stop, or after the last epoch): the last checkpoint's
     weight average when the run keeps one, as `model.keras` would hold it, else its weights."""
+    from chargen_tui.model import inference_copy, load_model
+
     checkpoint = run_dir.read_checkpoint()
     vocab_size = run_dir.read_vocab().vocab_size
     model = load_model(run_dir.checkpoint_model_path(checkpoint), vocab_size)
@@ -91,13 +90,12 @@ def last_model(run_dir: RunDir, config: Config):
 
 def parse_setting(text: str) -> tuple[str, object]:
     name, _, value = text.partition("=")
-    kinds = {f.name: type(f.default) for f in dataclasses.fields(Config)}
-    if name not in kinds:
+    if name not in {f.name for f in dataclasses.fields(Config)}:
         raise SystemExit(f"--set {text}: Config has no field {name!r}")
-    kind = kinds[name]
+    kind = knob_type(name)
     if kind is bool:
         return name, value.lower() in ("1", "true", "yes")
-    return name, (float(value) if kind is float or kind is type(None) else kind(value))
+    return name, kind(value)
 
 
 def main() -> None:
@@ -110,7 +108,11 @@ def main() -> None:
     parser.add_argument("--evaluate", metavar="RUN_DIR", help="train nothing: evaluate RUN_DIR's model.keras "
                         "on --corpus, split with its config")
     args = parser.parse_args()
+    use_one_blas_thread()
+    send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
     if args.evaluate:
+        from chargen_tui.model import load_model
+
         run_dir = RunDir(args.evaluate)
         config = run_dir.read_config()
         model = load_model(run_dir.require_model(), run_dir.read_vocab().vocab_size)
@@ -122,24 +124,26 @@ def main() -> None:
 
 
 def train_for_budget(args: argparse.Namespace) -> None:
+    from chargen_tui.training import train
+
     changes = dict(parse_setting(s) for s in args.set)
-    config = Config(corpus=args.corpus, time_limit=args.budget, **changes).validate()
-    text = read_corpus(args.corpus)
-    print(f"corpus {args.corpus}: {len(text):,} chars; budget {args.budget:g} s; "
-          f"changed from the defaults: {changes or 'nothing'}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = RunDir(args.out or Path(tmp) / "run")
+        plan = plan_run(run_dir, {"corpus": args.corpus, "time_limit": args.budget, **changes})
+        config, text = plan.config, plan.text
+        print(f"corpus {args.corpus}: {len(text):,} chars; budget {args.budget:g} s; "
+              f"changed from the defaults: {changes or 'nothing'}", flush=True)
         curve = Curve()
         stop = threading.Event()  # Ctrl-C ends the budget early, with the final evaluation
         signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
-        end = train(config, text, run_dir, curve, stop=stop, corpus_name=args.corpus)
+        end = train(plan, curve, stop=stop)
         elapsed = time.monotonic() - curve.started
         rows = run_dir.read_metrics()
         if not rows and not (isinstance(end, Stopped) and end.batches_done):
             raise SystemExit("no evaluation within the budget: give a longer --budget")
         final = final_losses(run_dir, last_model(run_dir, config), config, text)
         if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: a line for it
-            curve.line("stop", final["contiguous"], f"epoch {end.epoch + 1}, batch {end.batches_done}", elapsed)
+            curve.line("stop", final["contiguous"], position(end.epochs_done, end.batches_done), elapsed)
     best = min([final["contiguous"]] + [r["val_loss"] for r in rows])
     report(final, config, f" at {elapsed:.0f} s of training; best {best:.4f}")
 

@@ -19,14 +19,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
-
-send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
-
 import numpy as np  # noqa: E402
 
 from chargen_tui.config import Config  # noqa: E402
-from chargen_tui.model import build_model  # noqa: E402
+from chargen_tui.runtime import send_tensorflow_logs_to  # noqa: E402
 
 STEPS = 40
 
@@ -40,6 +36,9 @@ def main() -> None:
     parser.add_argument("--jit", action="store_true", help="compile the step with XLA (jit_compile=True)")
     parser.add_argument("--vocab", type=int, default=66, help="vocabulary size (tinyshakespeare: 66)")
     args = parser.parse_args()
+    send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
+    from chargen_tui.model import build_model
+
     config = Config(units=args.units, seq_len=args.seq_len, batch_size=args.batch_size,
                     mixed_precision=not args.float32)
     model = build_model(config, args.vocab, steps_per_epoch=1000)

@@ -19,34 +19,31 @@ TensorFlow's log lines go to a file in the temp folder, as in the CLI.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
-
-send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
-
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from chargen_tui.config import Config  # noqa: E402
-from chargen_tui.corpus import read_corpus  # noqa: E402
-from chargen_tui.data import TrainWindows, split_corpus  # noqa: E402
+from chargen_tui.corpus import read_corpus, split_corpus  # noqa: E402
 from chargen_tui.events import EpochEnd  # noqa: E402
-from chargen_tui.model import build_model  # noqa: E402
+from chargen_tui.plan import plan_run  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
-from chargen_tui.training import train  # noqa: E402
+from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
 from chargen_tui.vocab import Vocab  # noqa: E402
 
 
 def ours(config: Config, text: str) -> float:
+    from chargen_tui.training import train
+
     speeds = []
     with tempfile.TemporaryDirectory() as tmp:
-        train(config, text, RunDir(Path(tmp) / "run"),
-              lambda e: speeds.append(e.chars_per_sec) if isinstance(e, EpochEnd) else None)
+        plan = plan_run(RunDir(Path(tmp) / "run"), dataclasses.asdict(config), text=text)
+        train(plan, lambda e: speeds.append(e.chars_per_sec) if isinstance(e, EpochEnd) else None)
     return speeds[-1]
 
 
@@ -59,31 +56,27 @@ def timed_batches(step, batches: int) -> float:
     return (time.perf_counter() - start) / batches
 
 
-class SteadySpeed(keras.callbacks.Callback):
-    """Target characters per second of a fit, from the end of its first batch (tracing) to its last."""
-
-    def __init__(self, chars_per_batch: int):
-        super().__init__()
-        self.chars_per_batch, self.stamps = chars_per_batch, []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
-
-    def speed(self) -> float:
-        return (len(self.stamps) - 1) * self.chars_per_batch / (self.stamps[-1] - self.stamps[0])
-
-
 def arrays(config: Config, ids: np.ndarray, vocab_size: int) -> float:
+    """Target characters per second of a fit on in-memory arrays, from the end of its first batch
+    (tracing) to its last."""
+    import keras
+
+    from chargen_tui.data import TrainWindows
+    from chargen_tui.model import build_model
+
     dataset = TrainWindows(ids, config.replace(workers=0))
     model = build_model(config, vocab_size, len(dataset))
     batches = [dataset[i] for i in range(len(dataset))]  # the same epoch, built up front
     x, y = np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches])
-    timer = SteadySpeed(dataset.batch_size * config.seq_len)
+    stamps: list[float] = []
+    timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
     model.fit(x, y, batch_size=dataset.batch_size, epochs=1, shuffle=False, callbacks=[timer], verbose=0)
-    return timer.speed()
+    return (len(stamps) - 1) * dataset.batch_size * config.seq_len / (stamps[-1] - stamps[0])
 
 
 def one_target_per_window(config: Config, ids: np.ndarray, vocab_size: int, batches: int) -> float:
+    import keras
+
     keras.utils.set_random_seed(config.seed)
     model = keras.Sequential([
         keras.Input((config.seq_len,), dtype="int32"),
@@ -107,11 +100,13 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=Config.units)
     parser.add_argument("--batch-size", type=int, default=Config.batch_size)
     args = parser.parse_args()
+    use_one_blas_thread()
+    send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
     text = read_corpus(args.corpus)
     config = Config(epochs=1, units=args.units, batch_size=args.batch_size, sample_length=1,
                     sample_temperatures=(1.0,))
     vocab = Vocab.from_text(text)
-    ids = split_corpus(vocab.encode(text), config).train
+    ids = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction).train
     print(f"corpus {args.corpus}: {len(text):,} chars, vocab {vocab.vocab_size}; LSTM {config.units}, "
           f"batch {config.batch_size}, seq_len {config.seq_len}; target chars/s, steady state")
     rows = [

@@ -25,7 +25,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,11 +34,8 @@ from .errors import DamagedRun, NotARunFolder, UserError
 from .files import atomic_write, atomic_write_text
 from .vocab import Vocab
 
-
-class Saveable(Protocol):
-    """What the run folder needs of a Keras model: `save(path)` (keeps this module free of Keras)."""
-
-    def save(self, filepath: Any) -> None: ...
+if TYPE_CHECKING:  # the run folder only calls a model's save(): it imports no Keras itself
+    import keras
 
 
 @dataclass
@@ -91,7 +88,7 @@ class RunDir:
         return self.model_path
 
     # --- checkpoints --------------------------------------------------------------------------
-    def save_checkpoint(self, model: Saveable, checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
+    def save_checkpoint(self, model: "keras.Model", checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
         """Write the model (with optimizer state) and the weight average, then commit `state.json`."""
         previous = self.read_checkpoint()
         stem = f"epoch-{checkpoint.epochs_done:05d}-batch-{checkpoint.batches_done:07d}"
@@ -129,7 +126,7 @@ class RunDir:
         return [arrays[f"arr_{i}"] for i in range(len(arrays))]
 
     # --- the best model -----------------------------------------------------------------------
-    def save_best(self, model: Saveable, weights: dict[str, np.ndarray]) -> None:
+    def save_best(self, model: "keras.Model", weights: dict[str, np.ndarray]) -> None:
         """Write model.keras, then model.npz: `weights` (the same model's arrays) and model.keras' hash."""
         atomic_write(self.model_path, model.save)
         self.write_weights(weights)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 
@@ -42,7 +42,7 @@ class Request:
 class Primes:
     """A sampler's primed states by window (the prefix's last `seq_len` characters), most recently used last."""
 
-    def __init__(self, sampler: Any) -> None:
+    def __init__(self, sampler: "Sampler") -> None:
         self.sampler = sampler
         self._states: OrderedDict[str, tuple] = OrderedDict()
 
@@ -100,7 +100,7 @@ class Suggester:
     """Answers suggestion requests in the thread that calls `serve`, the newest request first."""
 
     def __init__(self) -> None:
-        self.requests = LatestOnly()
+        self.requests: LatestOnly[Request] = LatestOnly()
         self.primes: Primes | None = None
 
     def ask(self, request: Request) -> None:
@@ -128,14 +128,17 @@ class Suggester:
             self.primes.prime(prefix + char)
 
 
-class LatestOnly:
+T = TypeVar("T")
+
+
+class LatestOnly(Generic[T]):
     """A one-slot mailbox: `put` replaces whatever was waiting; `take` waits for the newest item."""
 
     def __init__(self) -> None:
-        self._item: Any = None
+        self._item: T | None = None
         self._ready = threading.Condition()
 
-    def put(self, item: Any) -> None:
+    def put(self, item: T) -> None:
         with self._ready:
             self._item = item
             self._ready.notify()
@@ -145,7 +148,7 @@ class LatestOnly:
         """Is a newer item waiting? (Then the current one need not be finished.)"""
         return self._item is not None
 
-    def take(self, timeout: float) -> Any:
+    def take(self, timeout: float) -> T | None:
         """The newest item, or None after `timeout` seconds without one."""
         with self._ready:
             if self._item is None:

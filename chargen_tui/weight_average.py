@@ -3,7 +3,7 @@
 Training goes on from the weights themselves; the average is what a run evaluates, samples from and
 saves as `model.keras`. Late in a run the optimizer's steps jitter around a minimum, and their
 average sits lower in it: on tinyshakespeare the average scored 1.4722 where the weights it was
-taken from scored 1.4736 (README, Quality: H13), and mid-run the gap is larger.
+taken from scored 1.4736 (docs/experiments.md), and mid-run the gap is larger.
 
 Pure NumPy: the training loop folds the weights in after each batch (0.8 ms for the default
 model's 350,000 weights, about 1% of a training step) and the checkpoint stores the average beside

@@ -24,6 +24,8 @@ TF_LOG_MARKERS = ("oneDNN", "absl", "cuda", "I0000", "W0000", "tensorflow/", "De
 
 def cli(*args: str, timeout: float = 240, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "XDG_CACHE_HOME": kwargs.pop("cache", os.environ.get("XDG_CACHE_HOME", "/tmp"))}
+    if "env_width" in kwargs:  # argparse wraps --help to $COLUMNS
+        env["COLUMNS"] = kwargs.pop("env_width")
     return subprocess.run([sys.executable, "-m", "chargen_tui", *args], capture_output=True, text=True,
                           timeout=timeout, env=env, **kwargs)
 
@@ -241,3 +243,16 @@ def _pgid(pid: int) -> int | None:
         return os.getpgid(pid)
     except ProcessLookupError:
         return None
+
+
+def test_every_knob_is_a_flag_with_its_help_and_default():
+    """config.py declares each knob once; `train --help` is derived from it."""
+    from chargen_tui.config import default, display_name, settings
+
+    result = cli("train", "--help", env_width="200")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for name, knob in settings().items():
+        value = "none" if default(name) is None else default(name)
+        assert f"--{display_name(name)}" in text and f"{' '.join(knob.help.split())} (default: {value})" in text, name
+    assert "--no-multiprocessing" in text and "--no-mixed-precision" in text

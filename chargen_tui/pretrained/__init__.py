@@ -1,9 +1,9 @@
 """The model that ships with the package: ready to write with before the user trains anything.
 
-This folder is a run folder (config.json, vocab.json, model.keras, and metrics.jsonl, the record of
-its training). It was trained with the engine on tinyshakespeare with the project's defaults; the
-README ("The shipped model") gives the command that reproduces it. model.keras holds no optimizer
-state: it is for generation, not for --resume.
+This folder is a run folder (config.json, vocab.json, model.keras, model.npz, and metrics.jsonl,
+the record of its training). It was trained with the engine on tinyshakespeare with the project's
+defaults; the README ("The shipped model") gives the command that reproduces it. model.keras holds
+no optimizer state: it is for generation, not for --resume.
 """
 
 from __future__ import annotations
