@@ -1,8 +1,8 @@
 """The character model: Embedding, LSTM layer(s) with optional dropout, Dense logits over the vocabulary.
 
 Input: `(batch, time)` int32 token ids, pre-padded with 0 when shorter than the window. The
-Embedding masks index 0, so padding (and unknown characters) are skipped by the LSTM: a padded seed
-gives the same prediction as the bare seed from a fresh state, as in training.
+Embedding masks index 0, so padding (and unknown characters) are skipped by the LSTM: a padded prefix
+gives the same prediction as the bare prefix from a fresh state, as in training.
 Output: logits `(batch, time, vocab_size)`, a next-character prediction at every position.
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import threading
 import time
 
@@ -40,12 +41,18 @@ class Recorder(list):
         return [e for e in self if isinstance(e, kind)]
 
 
-def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp_path, text):
-    run_dir = RunDir(tmp_path / "run")
+@pytest.fixture(scope="module")
+def two_epochs(tmp_path_factory, text) -> tuple[RunDir, Recorder]:
+    """Two epochs with two data worker processes, from a thread that is not the main one (as the app runs)."""
+    run_dir = RunDir(tmp_path_factory.mktemp("two_epochs") / "run")
     events = Recorder()
     run_in_thread(lambda: train_tiny(run_dir, text, events, epochs=2, workers=2, use_multiprocessing=True,
                                      corpus="tiny"))
+    return run_dir, events
 
+
+def test_a_run_reports_its_start_every_batch_each_epoch_its_samples_and_its_end(two_epochs):
+    run_dir, events = two_epochs
     started = events.of(TrainingStarted)[0]
     assert (started.start_epoch, started.epochs, started.corpus_name) == (1, 2, "tiny")
     progress = events.of(BatchProgress)
@@ -57,8 +64,14 @@ def test_multiprocessing_fit_from_a_worker_thread_reports_and_writes_the_run(tmp
     assert [s.epoch for s in samples] == [1, 2]
     assert set(samples[0].texts) == {0.2, 0.5, 1.0, 1.2} and all(len(t) == 20 for t in samples[0].texts.values())
     assert isinstance(events[-1], Finished) and events[-1].best_val_loss == min(e.val_loss for e in ends)
-    assert child_processes() == []  # the data workers are gone
 
+
+def test_a_finished_run_leaves_no_data_worker_behind(two_epochs):
+    assert child_processes() == []
+
+
+def test_a_run_writes_its_folder_and_keeps_only_the_last_checkpoint(two_epochs):
+    run_dir, _ = two_epochs
     rows = run_dir.read_metrics()
     assert [r["epoch"] for r in rows] == [1, 2]
     assert {"epoch", "loss", "val_loss", "seconds", "chars_per_sec"} <= set(rows[0])
@@ -114,29 +127,53 @@ def test_resume_after_finished_epochs_continues_the_curve(tmp_path, text):
     assert second["epoch"] == 2 and second["loss"] < first["loss"]  # no jump back to an untrained loss
 
 
-def test_the_saved_model_is_the_weight_average_and_scores_the_reported_figure(tmp_path, text):
-    config = tiny_config()  # the default momentum, over the 42 steps of one tiny epoch
-    run_dir = RunDir(tmp_path / "run")
+@pytest.fixture(scope="module")
+def averaged_run(tmp_path_factory, text) -> RunDir:
+    """One tiny epoch with the default weight average (its momentum over the epoch's 42 steps)."""
+    run_dir = RunDir(tmp_path_factory.mktemp("averaged") / "run")
     train_tiny(run_dir, text)
+    return run_dir
+
+
+def _scores(run_dir: RunDir, text: str) -> tuple[float, float]:
+    """The validation loss of model.keras and of the checkpoint's weights it was averaged from."""
+    config, vocab, checkpoint = tiny_config(), run_dir.read_vocab(), run_dir.read_checkpoint()
+    val = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction).val
     saved = keras.saving.load_model(run_dir.model_path, safe_mode=True)
-    checkpoint = run_dir.read_checkpoint()
-    average = run_dir.read_average(checkpoint)
     trained = keras.saving.load_model(run_dir.checkpoint_model_path(checkpoint))
-    for saved_value, average_value in zip(saved.trainable_variables, average, strict=True):
+    return tuple(Sampler.from_model(model, vocab, config.seq_len).contiguous_loss(val) for model in (saved, trained))
+
+
+def test_the_saved_model_is_the_weight_average_not_the_weights(averaged_run):
+    saved = keras.saving.load_model(averaged_run.model_path, safe_mode=True)
+    checkpoint = averaged_run.read_checkpoint()
+    trained = keras.saving.load_model(averaged_run.checkpoint_model_path(checkpoint))
+    for saved_value, average_value in zip(saved.trainable_variables, averaged_run.read_average(checkpoint),
+                                          strict=True):
         np.testing.assert_array_equal(saved_value.numpy(), average_value)
     assert not np.allclose(saved.trainable_variables[1].numpy(), trained.trainable_variables[1].numpy(), atol=1e-3)
-    vocab = run_dir.read_vocab()
-    val = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction).val
-    score = Sampler.from_model(saved, vocab, config.seq_len).contiguous_loss(val)
-    assert score == pytest.approx(run_dir.read_metrics()[0]["val_loss"], rel=1e-6)
-    # Warmed up: the average of a short run is not dragged back towards the random initial weights.
-    assert score < Sampler.from_model(trained, vocab, config.seq_len).contiguous_loss(val) + 0.05
 
-    (run_dir.checkpoint_dir / checkpoint.average_file).write_bytes(b"PK\x03\x04 half an npz")
+
+def test_the_reported_validation_loss_is_the_saved_models(averaged_run, text):
+    saved_score, _ = _scores(averaged_run, text)
+    assert saved_score == pytest.approx(averaged_run.read_metrics()[0]["val_loss"], rel=1e-6)
+
+
+def test_the_average_is_warmed_up_so_a_short_run_is_not_dragged_back_to_its_start(averaged_run, text):
+    saved_score, weights_score = _scores(averaged_run, text)
+    assert saved_score < weights_score + 0.05
+
+
+def test_a_damaged_weight_average_is_one_clear_error(averaged_run, tmp_path, text):
+    run_dir = RunDir(tmp_path / "run")
+    shutil.copytree(averaged_run.path, run_dir.path)
+    (run_dir.checkpoint_dir / run_dir.read_checkpoint().average_file).write_bytes(b"PK\x03\x04 half an npz")
     with pytest.raises(DamagedRun, match="average.npz is damaged"):
         train_tiny(run_dir, text, resume=True, epochs=2)
 
-    unaveraged = RunDir(tmp_path / "unaveraged")  # momentum 0: the model is the weights themselves
+
+def test_without_averaging_the_saved_model_is_the_weights(tmp_path, text):
+    unaveraged = RunDir(tmp_path / "unaveraged")
     train_tiny(unaveraged, text, ema_momentum=0.0)
     checkpoint = unaveraged.read_checkpoint()
     assert checkpoint.average_file == "" and unaveraged.read_average(checkpoint) is None
@@ -172,15 +209,21 @@ def test_exploding_loss_fails_clearly_and_saves_nothing_bad(tmp_path, text):
     assert events.of(EpochEnd) == []
 
 
-def test_run_folder_guards(tmp_path, text):
-    run_dir = RunDir(tmp_path / "run")
-    train_tiny(run_dir, text)
+def test_a_new_run_into_a_run_folder_is_refused(two_epochs, text):
+    run_dir, _ = two_epochs
     with pytest.raises(RunExists) as refused:
         train_tiny(run_dir, text)
     assert "already holds a run: add --resume" in say(refused.value)
+
+
+def test_resuming_with_characters_the_run_never_saw_is_refused(two_epochs, text):
+    run_dir, _ = two_epochs
     with pytest.raises(UnseenCharacters) as refused:
-        train_tiny(run_dir, text + "Ж§", resume=True, epochs=2)
+        train_tiny(run_dir, text + "Ж§", resume=True, epochs=3)
     assert "characters this run never saw" in say(refused.value)
+
+
+def test_resuming_an_empty_folder_is_refused(tmp_path, text):
     with pytest.raises(NothingToResume) as refused:
         train_tiny(RunDir(tmp_path / "empty"), text, resume=True)
     assert "holds no run to resume" in say(refused.value)
