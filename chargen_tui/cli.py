@@ -21,7 +21,7 @@ from rich.console import Console
 from .config import default, display_name, knob_type, settings
 from .document import open_document
 from .errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
-                     NotDecodable, NothingToResume, RunExists, SettingError, UnseenCharacters, UserError)
+                     NotDecodable, NothingToResume, Remedy, RunExists, UnseenCharacters, UserError, word)
 from .events import Failed
 from .files import atomic_write_text, cache_dir
 from .plan import plan_run
@@ -49,36 +49,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+# What to do about each kind of error the core raises, in flags (see errors.word).
+REMEDIES: dict[type, Remedy] = {
+    FixedOnResume: "resume with the run's setting, or start a new --out",
+    CorpusTooShort: "give a longer text or a smaller --seq-len",
+    NotDecodable: lambda error: "pass its encoding, e.g. --encoding latin-1" if error.utf8 else "check --encoding",
+    RunExists: "add --resume to continue it, or choose a new --out",
+    NothingToResume: "leave out --resume to start one",
+    NotAFolder: "choose another --out",
+    NotARunFolder: lambda error: f"train one with `chargen-tui train CORPUS --out {error.path}`",
+    AlreadyTrained: "pass a larger --epochs to train further",
+    UnseenCharacters: "resume with the run's own corpus, or start a new --out",
+    DamagedRun: "start a new run with another --out",
+}
+
+
 def say(error: UserError) -> str:
-    """The error as one line for the command line: the remedy names the flag to use."""
-    match error:
-        case SettingError(name=name, requirement=requirement):
-            return f"--{display_name(name)} must be {requirement}"
-        case FixedOnResume(name=name, value=value, saved=saved):
-            return (f"--{display_name(name)} {value} differs from this run's {saved}: resume with the run's "
-                    "setting, or start a new --out")
-        case CorpusTooShort(chars=chars, seq_len=seq_len, val_fraction=fraction, minimum=minimum):
-            return (f"the corpus has {chars:,} characters; --seq-len {seq_len} with --val-fraction {fraction} "
-                    f"needs at least {minimum:,}: give a longer text or a smaller --seq-len")
-        case NotDecodable(path=path, encoding=encoding, byte=byte, offset=offset, utf8=utf8):
-            hint = "pass its encoding, e.g. --encoding latin-1" if utf8 else "check --encoding"
-            return f"{path} is not valid {encoding}: byte 0x{byte} at offset {offset}; {hint}"
-        case RunExists(path=path):
-            return f"{path} already holds a run: add --resume to continue it, or choose a new --out"
-        case NothingToResume(path=path):
-            return f"{path} holds no run to resume: leave out --resume to start one"
-        case NotAFolder(path=path):
-            return f"{path} is a file, not a folder: choose another --out"
-        case AlreadyTrained(path=path, epochs_done=epochs_done):
-            return f"{path} has trained {epochs_done} epochs already: pass a larger --epochs to train further"
-        case UnseenCharacters(chars=chars):
-            return (f"the corpus has {len(chars)} characters this run never saw ({''.join(sorted(chars))[:20]!r}): "
-                    "resume with the run's own corpus, or start a new --out")
-        case NotARunFolder(path=path):
-            return f"{path} is not a run folder: train one with `chargen-tui train CORPUS --out {path}`"
-        case DamagedRun(path=path, detail=detail):
-            return f"{path} is damaged{f' ({detail})' if detail else ''}: start a new run with another --out"
-    return str(error)
+    """The error as one line for the command line: knobs are flags, and so is the remedy."""
+    return word(error, lambda name: f"--{display_name(name)}", REMEDIES)
 
 
 def _error(message: str) -> None:

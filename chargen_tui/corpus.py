@@ -106,5 +106,5 @@ def _decode(path: Path, data: bytes, encoding: str) -> str:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
         bad = data[error.start:error.start + 1].hex()
-        raise NotDecodable(path, encoding, bad, error.start, utf8=_codec(encoding).name == "utf-8") from None
+        raise NotDecodable(path, encoding, bad, error.start) from None
 

@@ -1,100 +1,166 @@
-"""The errors a user sees: each says what is wrong; the CLI and the app say what to do.
+"""The errors a user sees: each says what is wrong, and the CLI and the app say what to do.
 
-`UserError` is a sentence true wherever it is shown ("... does not exist: check the path"). The
-typed errors below are the ones whose remedy is a setting: the CLI names a flag (`--resume`), the
-app a key or a field. Their fields carry what each needs to say so; `str()` is the wording for
-Python code (the setting's own name), which the CLI and the app replace with their own.
+`UserError` is one sentence true wherever it is shown ("... does not exist: check the path"). A
+`Fixable` error is one whose remedy is a setting: it gives only the problem, naming any knob
+through the function it is handed (the CLI's `--seq-len`, the app's "seq len"), and the CLI and
+the app each add the remedy in their own terms (a flag; a key or a field). `str()` of it is the
+wording for Python code: knobs by their field names, and the `remedy` below.
 """
 
 from __future__ import annotations
 
+import codecs
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Callable, Union
+
+Namer = Callable[[str], str]  # a knob's field name -> how the reader knows it
+Remedy = Union[str, Callable[["Fixable"], str]]  # what to do about a kind of error (given the error)
 
 
 class UserError(Exception):
     """Bad input or settings. Shown as one line, never a traceback."""
 
 
-class SettingError(UserError):
-    """A knob's value is impossible: `name` (a Config field) must be `requirement`."""
+class Fixable(UserError):
+    remedy = ""  # what to do, in Python terms
+    then = ": "  # between the problem and the remedy
+
+    def problem(self, knob: Namer = str) -> str:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"{self.problem()}{self.then}{self.remedy}" if self.remedy else self.problem()
+
+
+def word(error: UserError, knob: Namer, remedies: Mapping[type, Remedy]) -> str:
+    """`error` as one line for a reader who knows knobs as `knob(name)` and is told what to do by
+    `remedies` (by the error's kind; a kind not there gets no remedy: its problem says it all)."""
+    if not isinstance(error, Fixable):
+        return str(error)
+    remedy = remedies.get(type(error), "")
+    remedy = remedy(error) if callable(remedy) else remedy
+    return f"{error.problem(knob)}{error.then}{remedy}" if remedy else error.problem(knob)
+
+
+class SettingError(Fixable):
+    """A knob's value is impossible: `name` must be `requirement` (which includes the value given)."""
 
     def __init__(self, name: str, requirement: str):
-        super().__init__(f"{name} must be {requirement}")
+        super().__init__(name, requirement)
         self.name, self.requirement = name, requirement
 
+    def problem(self, knob: Namer = str) -> str:
+        return f"{knob(self.name)} must be {self.requirement}"
 
-class FixedOnResume(UserError):
-    """A resumed run was given another value of a knob that defines its model or data."""
+
+class FixedOnResume(Fixable):
+    """A resumed run was given another value of a knob that defines its model, optimiser or data."""
+    remedy = "resume with the run's setting, or start a new run folder"
 
     def __init__(self, name: str, value: object, saved: object):
-        super().__init__(f"{name} {value} differs from this run's {saved}: resume with the run's setting, "
-                         "or start a new run folder")
+        super().__init__(name, value, saved)
         self.name, self.value, self.saved = name, value, saved
 
+    def problem(self, knob: Namer = str) -> str:
+        return f"{knob(self.name)} {self.value} differs from this run's {self.saved}"
 
-class CorpusTooShort(UserError):
+
+class CorpusTooShort(Fixable):
+    remedy = "give a longer text or a smaller seq_len"
+
     def __init__(self, chars: int, seq_len: int, val_fraction: float, minimum: int):
-        super().__init__(f"the corpus has {chars:,} characters; seq_len {seq_len} with val_fraction "
-                         f"{val_fraction} needs at least {minimum:,}: give a longer text or a smaller seq_len")
+        super().__init__(chars, seq_len, val_fraction, minimum)
         self.chars, self.seq_len, self.val_fraction, self.minimum = chars, seq_len, val_fraction, minimum
 
-
-class NotDecodable(UserError):
-    """A file is not valid text in `encoding` (byte `byte` at `offset`)."""
-
-    def __init__(self, path: Path, encoding: str, byte: str, offset: int, utf8: bool):
-        super().__init__(f"{path} is not valid {encoding}: byte 0x{byte} at offset {offset}; "
-                         + ("give its encoding, e.g. latin-1" if utf8 else "check the encoding"))
-        self.path, self.encoding, self.byte, self.offset, self.utf8 = path, encoding, byte, offset, utf8
+    def problem(self, knob: Namer = str) -> str:
+        return (f"the corpus has {self.chars:,} characters; {knob('seq_len')} {self.seq_len} with "
+                f"{knob('val_fraction')} {self.val_fraction} needs at least {self.minimum:,}")
 
 
-class RunFolderError(UserError):
-    """The run folder (or its file `path`) does not fit the request."""
+class NotDecodable(Fixable):
+    """A file is not valid text in `encoding`: the byte `byte` (hex) at `offset` is not."""
+    then = "; "  # the problem has a colon of its own
 
-    def __init__(self, path: Path, problem: str):
-        super().__init__(f"{path} {problem}")
-        self.path, self.problem = path, problem
+    def __init__(self, path: Path, encoding: str, byte: str, offset: int):
+        super().__init__(path, encoding, byte, offset)
+        self.path, self.encoding, self.byte, self.offset = path, encoding, byte, offset
+        self.utf8 = codecs.lookup(encoding).name == "utf-8"  # then the file is likely in another one
+
+    @property
+    def remedy(self) -> str:
+        return "give its encoding, e.g. encoding='latin-1'" if self.utf8 else "check the encoding"
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} is not valid {self.encoding}: byte 0x{self.byte} at offset {self.offset}"
+
+
+class RunFolderError(Fixable):
+    """The run folder `path` does not fit what was asked of it."""
+
+    def __init__(self, path: Path, *details: object):
+        super().__init__(path, *details)
+        self.path = path
 
 
 class RunExists(RunFolderError):
-    def __init__(self, path: Path):
-        super().__init__(path, "already holds a run: resume it, or choose another run folder")
+    remedy = "resume it, or choose another run folder"
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} already holds a run"
 
 
 class NothingToResume(RunFolderError):
-    def __init__(self, path: Path):
-        super().__init__(path, "holds no run to resume: start a new one")
+    remedy = "start a new one"
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} holds no run to resume"
 
 
 class NotAFolder(RunFolderError):
-    def __init__(self, path: Path):
-        super().__init__(path, "is a file, not a folder: choose another run folder")
+    remedy = "choose another run folder"
 
-
-class AlreadyTrained(RunFolderError):
-    def __init__(self, path: Path, epochs_done: int):
-        super().__init__(path, f"has trained {epochs_done} epochs already: give more epochs to train further")
-        self.epochs_done = epochs_done
-
-
-class UnseenCharacters(RunFolderError):
-    """A resumed run's corpus holds characters its vocabulary lacks."""
-
-    def __init__(self, path: Path, chars: set[str]):
-        shown = "".join(sorted(chars))[:20]
-        super().__init__(path, f"was trained on a corpus without {len(chars)} of this corpus' characters "
-                         f"({shown!r}): resume with the run's own corpus, or start a new run folder")
-        self.chars = chars
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} is a file, not a folder"
 
 
 class NotARunFolder(RunFolderError):
-    def __init__(self, path: Path):
-        super().__init__(path, "is not a run folder: train a model into it first")
+    remedy = "train a model into it first"
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} is not a run folder"
+
+
+class AlreadyTrained(RunFolderError):
+    remedy = "give more epochs to train further"
+
+    def __init__(self, path: Path, epochs_done: int):
+        super().__init__(path, epochs_done)
+        self.epochs_done = epochs_done
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} has trained {self.epochs_done} epochs already"
+
+
+class UnseenCharacters(RunFolderError):
+    """A resumed run's corpus holds characters that its vocabulary lacks."""
+    remedy = "resume with the run's own corpus, or start a new run folder"
+
+    def __init__(self, path: Path, chars: set[str]):
+        super().__init__(path, chars)
+        self.chars = chars
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"the corpus has {len(self.chars)} characters this run never saw ({''.join(sorted(self.chars))[:20]!r})"
 
 
 class DamagedRun(RunFolderError):
     """A file of a run folder (`path`) cannot be used; `detail` says how, when more is known."""
+    remedy = "start a new run in another folder"
 
     def __init__(self, path: Path, detail: str = ""):
-        super().__init__(path, f"is damaged{f' ({detail})' if detail else ''}: start a new run in another folder")
+        super().__init__(path, detail)
         self.detail = detail
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} is damaged{f' ({self.detail})' if self.detail else ''}"
