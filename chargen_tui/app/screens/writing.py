@@ -69,7 +69,7 @@ class WritingScreen(Screen):
         self.suggester = Suggester()
 
     def compose(self) -> ComposeResult:
-        yield GhostEditor(id="editor")
+        yield GhostEditor(id="editor", compact=True)
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)
 

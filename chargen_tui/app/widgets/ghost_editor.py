@@ -20,6 +20,14 @@ _NEXT_WORD = re.compile(r"\s*\S+")
 
 
 class GhostEditor(TextArea):
+    DEFAULT_CSS = """
+    GhostEditor {
+        & .text-area--suggestion {
+            color: $text-disabled;
+            text-style: italic;
+        }
+    }
+    """
     BINDINGS = [
         Binding("tab", "accept", "Accept"),
         Binding("ctrl+right", "accept_word", "Word"),

@@ -20,6 +20,12 @@ def render_samples(epoch: int, seed: str, texts: dict[str, str]) -> Group:
 class SamplesView(VerticalScroll):
     """Holds one Static per epoch; epochs already shown are not added twice (watch mode re-reads)."""
 
+    DEFAULT_CSS = """
+    SamplesView > .sample {
+        margin-bottom: 1;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.epochs: set[int] = set()
