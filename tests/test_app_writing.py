@@ -100,9 +100,9 @@ async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(tr
 async def test_a_suggestion_for_stale_text_is_never_shown(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot)
-        old_seed = editor.text_before_cursor()
+        old_prefix = editor.text_before_cursor()
         await pilot.press("x")
-        assert not editor.show_suggestions(old_seed, ["STALE"])
+        assert not editor.show_suggestions(old_prefix, ["STALE"])
         assert editor.suggestion != "STALE"
 
 

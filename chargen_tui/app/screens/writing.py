@@ -36,9 +36,9 @@ class ModelLoaded(Message):
 
 
 class SuggestionsReady(Message):
-    def __init__(self, seed: str, alternatives: list[str]) -> None:
+    def __init__(self, prefix: str, alternatives: list[str]) -> None:
         super().__init__()
-        self.seed, self.alternatives = seed, alternatives
+        self.prefix, self.alternatives = prefix, alternatives
 
 
 class WritingScreen(Screen):
@@ -117,16 +117,16 @@ class WritingScreen(Screen):
     # --- suggestions ------------------------------------------------------------------------
     def on_ghost_editor_suggestion_wanted(self, message: GhostEditor.SuggestionWanted) -> None:
         if self.sampler is not None:
-            self.suggester.ask(Request(message.seed, self.temperature, self.sample_seed, self.sampler))
+            self.suggester.ask(Request(message.prefix, self.temperature, self.sample_seed, self.sampler))
 
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
         worker = get_current_worker()
-        self.suggester.serve(lambda seed, alternatives: self.post_message(SuggestionsReady(seed, alternatives)),
+        self.suggester.serve(lambda prefix, alternatives: self.post_message(SuggestionsReady(prefix, alternatives)),
                              lambda: worker.is_cancelled)
 
     def on_suggestions_ready(self, message: SuggestionsReady) -> None:
-        self.editor.show_suggestions(message.seed, message.alternatives)
+        self.editor.show_suggestions(message.prefix, message.alternatives)
 
     def action_temperature(self, direction: int) -> None:
         low, high = TEMPERATURE_RANGE
