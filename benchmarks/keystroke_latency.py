@@ -38,7 +38,7 @@ async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], lis
 
     from chargen_tui.app.app import ChargenApp
 
-    app = ChargenApp(mode="write", model=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
+    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
     computed, kept = [], []
     async with app.run_test(size=(80, 24)):
         screen, editor = app.writing, app.writing.editor

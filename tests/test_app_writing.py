@@ -15,7 +15,7 @@ SEED = 11
 
 
 def writing_app(run_dir, tmp_path, document="doc.txt") -> ChargenApp:
-    return ChargenApp(mode="write", model=run_dir, document=tmp_path / document if document else None,
+    return ChargenApp(mode="write", run=run_dir, document=tmp_path / document if document else None,
                       sample_seed=SEED, autosave_folder=tmp_path / "autosave")
 
 
@@ -122,7 +122,7 @@ async def test_text_autosaved_before_a_crash_is_offered_back(trained_run, tmp_pa
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, Choice), what="the recovery question")
         await pilot.press("enter")  # Recover
         assert pilot.app.writing.editor.text == "The king and "
-        assert pilot.app.writing.dirty
+        assert pilot.app.writing.unsaved
 
 
 async def test_quitting_with_unsaved_text_asks_and_saves(trained_run, tmp_path):
@@ -160,7 +160,7 @@ async def test_ctrl_l_loads_another_run_folder_and_ctrl_o_opens_another_file(tra
 async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
     from chargen_tui.pretrained import default_run_dir
 
-    app = ChargenApp(mode="write", model=default_run_dir(), autosave_folder=tmp_path / "autosave")
+    app = ChargenApp(mode="write", run=default_run_dir(), autosave_folder=tmp_path / "autosave")
     async with app.run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
         assert "model: tinyshakespeare (shipped)" in drawn_text(screen.query_one("#status"))
