@@ -38,18 +38,26 @@ async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], lis
 
     from chargen_tui.app.app import ChargenApp
 
-    app = ChargenApp(mode="write", model=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
+    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
     computed, kept = [], []
     async with app.run_test(size=(80, 24)):
         screen, editor = app.writing, app.writing.editor
         while screen.sampler is None:
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)
-        # Wake on the editor's own signals instead of polling: a polling loop would hold the GIL
+        # Wake on the editor's own calls instead of polling: a polling loop would hold the GIL
         # and slow the suggestion thread it measures.
         changed, shown = asyncio.Event(), asyncio.Event()
-        editor.update_suggestion = _after(editor.update_suggestion, changed.set)
-        editor.show_suggestions = _after(editor.show_suggestions, shown.set)
+        shown_at = [0.0]  # when the editor took the first suggestions for the text the key made
+
+        def taken(accepted: bool) -> None:
+            # Before the key's edit (`changed`), an accepted answer is the previous prefix's second one.
+            if accepted and changed.is_set() and not shown.is_set():
+                shown_at[0] = time.perf_counter()
+                shown.set()
+
+        editor.update_suggestion = _after(editor.update_suggestion, lambda _: changed.set())
+        editor.show_suggestions = _after(editor.show_suggestions, taken)
         for char in passage(keys):
             changed.clear(), shown.clear()
             started = time.perf_counter()
@@ -58,18 +66,17 @@ async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], lis
             if editor.suggestion:  # the typed key continued the ghost text
                 kept.append(time.perf_counter() - started)
             else:
-                while editor.shown_at < started:
-                    shown.clear()
-                    await shown.wait()
-                computed.append(editor.shown_at - started)
+                await shown.wait()
+                computed.append(shown_at[0] - started)
             await asyncio.sleep(interval)
     return computed, kept
 
 
 def _after(method, signal):
+    """`method`, calling `signal(result)` after each call."""
     def wrapped(*args, **kwargs):
         result = method(*args, **kwargs)
-        signal()
+        signal(result)
         return result
     return wrapped
 

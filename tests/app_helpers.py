@@ -1,10 +1,19 @@
-"""What the app tests share: starting the app on a run folder, and waiting for what a user would see."""
+"""What the app tests share: starting the app, waiting for what a user would see, and reading it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from textual.pilot import Pilot
+
+from chargen_tui.app.app import ChargenApp
+from chargen_tui.app.screens.writing import WritingScreen
+from chargen_tui.app.widgets.ghost_editor import GhostEditor
+
+SAMPLE_SEED = 11  # the random seed the writing tests sample with: the same text, the same suggestions
 
 
 async def wait_for(pilot: Pilot, condition, timeout: float = 60.0, what: str = "condition") -> None:
@@ -24,3 +33,73 @@ def drawn_line(widget, y: int = 0) -> str:
 def drawn_text(widget) -> str:
     """What a widget draws, its lines joined and runs of spaces made one (so wrapping does not matter)."""
     return " ".join(" ".join(drawn_line(widget, y) for y in range(widget.size.height)).split())
+
+
+# --- the writing screen -----------------------------------------------------------------------
+def writing_app(run_dir, tmp_path: Path, document: str | None = "doc.txt") -> ChargenApp:
+    """The app on its writing screen, suggesting with `run_dir`'s model and a fixed sample seed."""
+    return ChargenApp(mode="write", run=run_dir, document=tmp_path / document if document else None,
+                      sample_seed=SAMPLE_SEED, autosave_folder=tmp_path / "autosave")
+
+
+async def start_writing(pilot: Pilot, typed: str = "The king and ") -> tuple[WritingScreen, GhostEditor]:
+    """Wait for the model, type `typed`, and wait for the ghost text that follows it."""
+    screen = pilot.app.writing
+    await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
+    await pilot.press(*typed)
+    await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion")
+    return screen, screen.editor
+
+
+def status_line(screen: WritingScreen) -> str:
+    return drawn_text(screen.query_one("#status"))
+
+
+# --- a real terminal ----------------------------------------------------------------------------
+class Tmux:
+    """A tmux server of its own (its socket in the test's folder) running the app in an 80x24 pane."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.socket = str(tmp_path / "tmux.sock")
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+
+    def write(self, run_dir, document: Path, then: str = "") -> None:
+        """Start `chargen-tui write` in an 80x24 session (its cache beside the socket); `then` runs after it."""
+        cache = Path(self.socket).parent / "cache"
+        self("new-session", "-d", "-s", "app", "-x", "80", "-y", "24",
+             f"XDG_CACHE_HOME={cache} {sys.executable} -m chargen_tui write {run_dir.path} --file {document}{then}")
+
+    def type(self, text: str) -> None:
+        self("send-keys", "-t", "app", "-l", text)
+
+    def press(self, key: str) -> None:
+        self("send-keys", "-t", "app", key)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
+
+    def screen(self, styles: bool = False) -> list[str]:
+        return self("capture-pane", "-p", *(["-e"] if styles else []), "-t", "app").splitlines()
+
+    def wait_for(self, condition, what: str, timeout: float = 60.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.screen()
+            if condition(lines):
+                return lines
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; the screen:\n" + "\n".join(self.screen()))
+
+    def wait_for_model(self) -> None:
+        self.wait_for(lambda lines: any("model: run" in line and "loading" not in line for line in lines),
+                      "the model to load")
+
+
+def wait_until(condition, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)

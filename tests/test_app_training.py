@@ -39,32 +39,69 @@ def corpus_file(tmp_path, chars=6000):
     return path
 
 
-async def test_an_epoch_shows_loss_and_samples_stop_keeps_a_checkpoint_resume_finishes(tmp_path):
+async def first_epoch_shown(pilot) -> tuple[LossChart, SamplesView]:
+    """Wait until the first epoch's losses are in the chart and its samples drawn."""
+    screen = pilot.app.training
+    chart, samples = screen.query_one(LossChart), screen.query_one(SamplesView)
+    # The samples' widget is drawn a frame after it is mounted: wait for the drawing too.
+    await wait_for(pilot, lambda: len(samples.children) == 1 and len(chart.points["val"]) == 1
+                   and "epoch 1" in drawn_text(samples.children[0]), what="the first epoch's samples and losses")
+    return chart, samples
+
+
+async def stopped_after_the_first_epoch(pilot, tmp_path) -> None:
+    """Start a run of 3 epochs and stop it once the first has ended."""
+    await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="3")
+    await pilot.press("f5")
+    await first_epoch_shown(pilot)
+    await pilot.press("f7")
+    await wait_for(pilot, lambda: not pilot.app.training.running, what="training to stop")
+
+
+async def test_an_epoch_shows_its_losses_progress_and_samples(tmp_path):
     app = ChargenApp(mode="train")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = app.training
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="3")
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="1")
         await pilot.press("f5")
-        chart, samples = screen.query_one(LossChart), screen.query_one(SamplesView)
-        # The samples' widget is drawn a frame after it is mounted: wait for the drawing too.
-        await wait_for(pilot, lambda: len(samples.children) == 1 and len(chart.points["val"]) == 1
-                       and "epoch 1" in drawn_text(samples.children[0]), what="the first epoch's samples and losses")
+        chart, samples = await first_epoch_shown(pilot)
         assert len(chart.points["train"]) == 1 and len(chart.points["batch"]) > 1
         assert "loss" in drawn_text(screen.query_one("#progress-line"))
         shown = drawn_text(samples.children[0])
         assert "epoch 1" in shown and all(f"T {t}" in shown for t in ("0.2", "0.5", "1.0", "1.2"))
-        await pilot.press("f7")
-        await wait_for(pilot, lambda: not screen.running, what="training to stop")
+
+
+async def test_f7_stops_with_a_checkpoint_and_ends_the_data_workers(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await stopped_after_the_first_epoch(pilot, tmp_path)
         checkpoint = RunDir(tmp_path / "run").read_checkpoint()
         assert (checkpoint.epochs_done, checkpoint.batches_done) >= (1, 0)
-        assert "stopped" in drawn_text(screen.query_one("#run-status"))
+        assert "stopped" in drawn_text(app.training.query_one("#run-status"))
         assert child_processes() == []
+
+
+async def test_f6_resumes_a_stopped_run_to_its_end(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await stopped_after_the_first_epoch(pilot, tmp_path)
         await pilot.press("f6")
-        await wait_for(pilot, lambda: "finished" in drawn_text(screen.query_one("#run-status")),
+        await wait_for(pilot, lambda: "finished" in drawn_text(app.training.query_one("#run-status")),
                        what="the resumed run to finish")
         assert [row["epoch"] for row in RunDir(tmp_path / "run").read_metrics()] == [1, 2, 3]
-        assert len(samples.children) == 3
+        assert len(app.training.query_one(SamplesView).children) == 3
     assert child_processes() == []
+
+
+async def test_the_run_just_trained_is_what_ctrl_l_offers_to_write_with(tmp_path):
+    app = ChargenApp(mode="train", autosave_folder=tmp_path / "autosave")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", epochs="1")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "finished" in drawn_text(app.training.query_one("#run-status")),
+                       what="the run to finish")
+        await pilot.press("ctrl+t", "ctrl+l")
+        assert app.screen.query_one("#path", Input).value == str(tmp_path / "run")
 
 
 async def test_a_key_is_handled_within_100_ms_while_training_runs(tmp_path):
@@ -85,16 +122,27 @@ async def test_a_key_is_handled_within_100_ms_while_training_runs(tmp_path):
         await wait_for(pilot, lambda: not screen.running, what="training to stop")
 
 
-async def test_impossible_settings_are_one_line_and_start_nothing(tmp_path):
+async def test_a_wrong_setting_turns_red_and_says_why_as_it_is_typed(tmp_path):
     app = ChargenApp(mode="train")
     async with app.run_test(size=(80, 24)) as pilot:
         await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
-        field = app.training.query_one("#knob-seq_len", Input)
-        assert field.has_class("-invalid")  # red as it is typed, and said why
+        assert app.training.query_one("#knob-seq_len", Input).has_class("-invalid")
         assert "seq len: 'abc' is not a whole number" in drawn_text(app.training.query_one("#setup-message"))
+
+
+async def test_f5_with_a_wrong_setting_says_why_in_one_line_and_starts_nothing(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
         await pilot.press("f5")
         message = drawn_text(app.training.query_one("#setup-message"))
         assert "error:" in message and "seq len" in message
+        assert app.training.worker is None
+
+
+async def test_f5_with_a_missing_corpus_says_it_does_not_exist(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
         await fill_form(pilot, tmp_path / "missing.txt", tmp_path / "run")
         await pilot.press("f5")
         assert "does not exist" in drawn_text(app.training.query_one("#setup-message"))

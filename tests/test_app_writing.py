@@ -9,22 +9,7 @@ from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import SUGGESTION_CHARS, Request, suggestions
 
-from .app_helpers import drawn_line, drawn_text, wait_for
-
-SEED = 11
-
-
-def writing_app(run_dir, tmp_path, document="doc.txt") -> ChargenApp:
-    return ChargenApp(mode="write", model=run_dir, document=tmp_path / document if document else None,
-                      sample_seed=SEED, autosave_folder=tmp_path / "autosave")
-
-
-async def start_writing(pilot, typed: str = "The king and "):
-    screen = pilot.app.writing
-    await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
-    await pilot.press(*typed)
-    await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion")
-    return screen, screen.editor
+from .app_helpers import SAMPLE_SEED, drawn_line, drawn_text, start_writing, status_line, wait_for, writing_app
 
 
 @pytest.fixture(scope="module")
@@ -32,55 +17,67 @@ def sampler(trained_run):
     return Sampler.from_run_dir(trained_run)
 
 
-async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(trained_run, tmp_path, sampler):
-    # Typed text could show a suggestion kept from an earlier keystroke: open a document instead.
+@pytest.fixture
+def opened_document(tmp_path):
+    """A document that already holds text: the suggestion for it is the first one computed (typed text
+    could show one kept from an earlier keystroke)."""
     (tmp_path / "doc.txt").write_text("The king and ", encoding="utf-8")
+    return tmp_path / "doc.txt"
+
+
+# --- the ghost text -----------------------------------------------------------------------------
+async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(trained_run, tmp_path, sampler,
+                                                                           opened_document):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
-        expected = list(suggestions(Request("The king and ", screen.temperature, SEED, sampler)))[-1]
+        expected = list(suggestions(Request("The king and ", screen.temperature, SAMPLE_SEED, sampler)))[-1]
         assert editor.suggestion == expected[0]
         # the same as `chargen-tui generate --prefix "The king and " --seed 11`, up to its first newline
-        generated = sampler.generate("The king and ", SUGGESTION_CHARS, temperature=0.5, seed=SEED)[0]
+        generated = sampler.generate("The king and ", SUGGESTION_CHARS, temperature=0.5, seed=SAMPLE_SEED)[0]
         assert editor.suggestion == generated.split("\n")[0]
         assert drawn_line(editor).strip() == "The king and " + expected[0].rstrip()
-        assert "temperature 0.5" in drawn_text(screen.query_one("#status"))
 
 
-async def test_tab_accepts_esc_hides_and_ctrl_s_saves(trained_run, tmp_path):
+async def test_tab_accepts_the_ghost_text(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot)
         ghost = editor.suggestion
         await pilot.press("tab")
         assert editor.text == "The king and " + ghost
         await wait_for(pilot, lambda: editor.suggestion, what="the next suggestion")
+
+
+async def test_esc_hides_the_ghost_text(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
         await pilot.press("escape")
         assert editor.suggestion == ""
-        assert drawn_line(editor).rstrip() == ("The king and " + ghost).rstrip()
-        await pilot.press("ctrl+s")
-        assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and " + ghost
-        assert "modified" not in drawn_text(screen.query_one("#status"))
+        assert drawn_line(editor).rstrip() == "The king and"
 
 
-async def test_typing_what_the_ghost_shows_keeps_the_rest_and_ctrl_right_takes_a_word(trained_run, tmp_path):
+async def test_typing_what_the_ghost_shows_keeps_the_rest_of_it(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot)
         ghost = editor.suggestion
         await pilot.press(ghost[0])
         assert editor.suggestion == ghost[1:]  # at once: nothing had to be computed
-        rest = editor.suggestion
-        word = rest[: len(rest) - len(rest.lstrip())] + rest.lstrip().split(" ")[0]
+
+
+async def test_ctrl_right_accepts_the_next_word_of_the_ghost_text(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        ghost = editor.suggestion
+        word = ghost[: len(ghost) - len(ghost.lstrip())] + ghost.lstrip().split(" ")[0]
         await pilot.press("ctrl+right")
-        assert editor.text == "The king and " + ghost[0] + word
-        assert editor.suggestion == rest[len(word):]
+        assert editor.text == "The king and " + word
+        assert editor.suggestion == ghost[len(word):]
 
 
-async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(trained_run, tmp_path, sampler):
-    (tmp_path / "doc.txt").write_text("The king and ", encoding="utf-8")
+async def test_ctrl_n_cycles_through_the_alternatives(trained_run, tmp_path, sampler, opened_document):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
         await pilot.press("f3", "f3", "f3", "f3", "f3")  # temperature 1.0: varied alternatives
-        assert "temperature 1.0" in drawn_text(screen.query_one("#status"))
-        expected = list(suggestions(Request("The king and ", 1.0, SEED, sampler)))[-1]
+        expected = list(suggestions(Request("The king and ", 1.0, SAMPLE_SEED, sampler)))[-1]
         await wait_for(pilot, lambda: editor.alternatives == expected, what="the alternatives at temperature 1.0")
         assert len(expected) >= 3
         seen = [editor.suggestion]
@@ -90,8 +87,21 @@ async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(tr
         assert seen == expected
         await pilot.press("ctrl+n")
         assert editor.suggestion == expected[0]
+
+
+async def test_f3_raises_the_temperature_the_status_line_shows(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.writing
+        assert "temperature 0.5" in status_line(screen)
+        await pilot.press("f3", "f3", "f3", "f3", "f3")
+        assert "temperature 1.0" in status_line(screen)
+
+
+async def test_f4_turns_autocomplete_off(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
         await pilot.press("f4")
-        assert editor.suggestion == "" and "autocomplete off" in drawn_text(screen.query_one("#status"))
+        assert editor.suggestion == "" and "autocomplete off" in status_line(screen)
         await pilot.press(*"the ")
         await pilot.pause(0.3)
         assert editor.suggestion == ""
@@ -100,18 +110,37 @@ async def test_ctrl_n_cycles_alternatives_and_f2_f3_f4_change_how_it_suggests(tr
 async def test_a_suggestion_for_stale_text_is_never_shown(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot)
-        old_seed = editor.text_before_cursor()
+        old_prefix = editor.text_before_cursor()
         await pilot.press("x")
-        assert not editor.show_suggestions(old_seed, ["STALE"])
+        assert not editor.show_suggestions(old_prefix, ["STALE"])
         assert editor.suggestion != "STALE"
 
 
+async def test_moving_the_cursor_asks_for_a_suggestion_for_its_new_place(trained_run, tmp_path, sampler,
+                                                                          opened_document):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot, typed="")
+        await pilot.press("left", "left", "left", "left")  # before "and "
+        expected = list(suggestions(Request("The king ", 0.5, SAMPLE_SEED, sampler)))[-1]
+        await wait_for(pilot, lambda: editor.alternatives == expected, what="suggestions for the cursor's place")
+
+
+# --- the document -------------------------------------------------------------------------------
 async def test_characters_the_model_never_saw_stay_in_the_document(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="Ünïcödé 日本 and the ")
         assert editor.text == "Ünïcödé 日本 and the "
         await pilot.press("ctrl+s")
         assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "Ünïcödé 日本 and the "
+
+
+async def test_ctrl_s_saves_and_the_status_line_stops_saying_modified(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        assert "(modified)" in status_line(screen)
+        await pilot.press("ctrl+s")
+        assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "The king and "
+        assert "modified" not in status_line(screen)
 
 
 async def test_text_autosaved_before_a_crash_is_offered_back(trained_run, tmp_path):
@@ -122,9 +151,22 @@ async def test_text_autosaved_before_a_crash_is_offered_back(trained_run, tmp_pa
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, Choice), what="the recovery question")
         await pilot.press("enter")  # Recover
         assert pilot.app.writing.editor.text == "The king and "
-        assert pilot.app.writing.dirty
+        assert "(modified)" in status_line(pilot.app.writing)  # the recovered text is not in the file
 
 
+async def test_ctrl_o_opens_another_file(trained_run, tmp_path):
+    other = tmp_path / "other.txt"
+    other.write_text("Once upon a time ", encoding="utf-8")
+    async with writing_app(trained_run, tmp_path, document=None).run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.writing
+        await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
+        await pilot.press("ctrl+o")
+        await pilot.press(*str(other), "enter")
+        assert screen.editor.text == "Once upon a time "
+        await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion for the opened text")
+
+
+# --- quitting -----------------------------------------------------------------------------------
 async def test_quitting_with_unsaved_text_asks_and_saves(trained_run, tmp_path):
     app = writing_app(trained_run, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -137,31 +179,51 @@ async def test_quitting_with_unsaved_text_asks_and_saves(trained_run, tmp_path):
     assert not list((tmp_path / "autosave").glob("*"))
 
 
-async def test_ctrl_l_loads_another_run_folder_and_ctrl_o_opens_another_file(trained_run, tmp_path):
-    other = tmp_path / "other.txt"
-    other.write_text("Once upon a time ", encoding="utf-8")
-    app = ChargenApp(mode="write", autosave_folder=tmp_path / "autosave")  # no model given
+async def test_text_undone_back_to_the_saved_file_quits_without_asking(trained_run, tmp_path, opened_document):
+    app = writing_app(trained_run, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = app.writing
-        assert "ctrl+l" in drawn_text(screen.query_one("#status"))
+        await pilot.press("x", "ctrl+z")
+        assert app.writing.editor.text == "The king and "
+        await pilot.press("ctrl+q")
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
+
+
+# --- the model ----------------------------------------------------------------------------------
+async def test_without_a_model_the_status_line_says_ctrl_l_chooses_one(tmp_path):
+    app = ChargenApp(mode="write", autosave_folder=tmp_path / "autosave")
+    async with app.run_test(size=(80, 24)):
+        assert "ctrl+l" in status_line(app.writing)
+
+
+async def test_ctrl_l_refuses_a_folder_that_is_not_a_run(tmp_path):
+    app = ChargenApp(mode="write", autosave_folder=tmp_path / "autosave")
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+l")
         await pilot.press(*str(tmp_path / "missing"), "enter")
         assert "not a run folder" in drawn_text(app.screen.query_one("#error"))  # the dialog stays, saying why
+
+
+async def test_ctrl_l_loads_the_run_folder_given(trained_run, tmp_path):
+    app = ChargenApp(mode="write", autosave_folder=tmp_path / "autosave")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+l")
         app.screen.query_one("#path").value = str(trained_run.path)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.sampler is not None, what="the chosen model")
-        assert "model: run" in drawn_text(screen.query_one("#status"))
-        await pilot.press("ctrl+o")
-        await pilot.press(*str(other), "enter")
-        assert screen.editor.text == "Once upon a time "
-        await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion for the opened text")
+        await wait_for(pilot, lambda: app.writing.sampler is not None, what="the chosen model")
+        assert "model: run" in status_line(app.writing)
+
+
+async def test_ctrl_l_offers_the_run_the_app_started_with(trained_run, tmp_path):
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+l")
+        assert pilot.app.screen.query_one("#path").value == str(trained_run.path)
 
 
 async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
     from chargen_tui.pretrained import default_run_dir
 
-    app = ChargenApp(mode="write", model=default_run_dir(), autosave_folder=tmp_path / "autosave")
+    app = ChargenApp(mode="write", run=default_run_dir(), autosave_folder=tmp_path / "autosave")
     async with app.run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
-        assert "model: tinyshakespeare (shipped)" in drawn_text(screen.query_one("#status"))
+        assert "model: tinyshakespeare (shipped)" in status_line(screen)
         assert editor.suggestion

@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 from typing import Literal
 
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 
@@ -29,15 +30,17 @@ class ChargenApp(App):
     TITLE = "chargen-tui"
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
 
-    def __init__(self, mode: Literal["train", "write"] = "write", model: RunDir | None = None,
+    def __init__(self, mode: Literal["train", "write"] = "write", run: RunDir | None = None,
                  document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None) -> None:
+                 autosave_folder: Path | None = None, *, model: RunDir | None = None) -> None:
+        """`run`: the model to write with; `watch`: a run that another process trains, followed read only;
+        `sample_seed`: a random seed that fixes the suggestions (tests)."""
         super().__init__()
+        run = run or model  # TRANSITIONAL: cli.py still passes model=; delete once it passes run=
         self.start_mode = mode
-        self.last_run = model  # the model the writing screen offers first when choosing one
         self.leaving = False
-        self.training = TrainingScreen(watch=watch)
-        self.writing = WritingScreen(model, document, sample_seed=sample_seed, autosave_folder=autosave_folder)
+        self.training = TrainingScreen(watched=watch)
+        self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder)
         # Modes need screen factories; each returns the one instance, so switching keeps its state.
         self.add_mode("train", lambda: self.training)
         self.add_mode("write", lambda: self.writing)
@@ -53,6 +56,10 @@ class ChargenApp(App):
         for hang_up in _HANG_UPS:
             loop.remove_signal_handler(hang_up)
 
+    @on(TrainingScreen.BestModelSaved)
+    def _offer_trained_run(self, message: TrainingScreen.BestModelSaved) -> None:
+        self.writing.offered_run = message.run  # Ctrl+L in the writing screen proposes it
+
     def leave_now(self) -> None:
         """The terminal went away (a dropped SSH link sends SIGHUP) or SIGTERM came: nobody is there to
         answer questions, so keep the unsaved text in the autosave copy, stop training with a
@@ -61,8 +68,8 @@ class ChargenApp(App):
             self._abandon()
             return
         self.leaving = True
-        if self.writing.is_mounted and self.writing.dirty:
-            self.writing.write_autosave()
+        if self.writing.is_mounted:
+            self.writing.write_autosave()  # if the text is unsaved
         self._stop_and_exit()
 
     def _abandon(self) -> None:
@@ -92,7 +99,7 @@ class ChargenApp(App):
             self._ask_to_save()
 
     def _ask_to_save(self) -> None:
-        if not self.writing.is_mounted or not self.writing.dirty:
+        if not self.writing.is_mounted or not self.writing.check_unsaved():
             if self.writing.is_mounted:
                 self.writing.discard_changes()  # an autosave copy of edits undone since is no news
             self._stop_and_exit()

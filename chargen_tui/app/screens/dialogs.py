@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, TypeVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+_Answer = TypeVar("_Answer")
 
-class Choice(ModalScreen[str]):
+
+class Dialog(ModalScreen[_Answer]):
+    """A box in the middle of the screen, over the screen it asks about."""
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+    }
+    .dialog {
+        width: 72;
+        height: auto;
+        border: round $accent;
+        background: $surface;
+        padding: 1 2;
+        & .answers {
+            height: 1;
+            margin-top: 1;
+        }
+        & Button {
+            margin-right: 2;
+        }
+        & .error {
+            color: $error;
+        }
+        & .hint {
+            color: $text-muted;
+        }
+        & .question {
+            width: 100%;
+        }
+    }
+    """
+
+
+class Choice(Dialog[str]):
     """Ask `question`; dismiss with the id of the answer chosen ("cancel" on Esc)."""
 
     BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
@@ -31,11 +67,12 @@ class Choice(ModalScreen[str]):
     def on_mount(self) -> None:
         self.query(Button).first().focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed)
+    def _answer(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id)
 
 
-class PathPrompt(ModalScreen[str | None]):
+class PathPrompt(Dialog[str | None]):
     """Ask for a path; `check(path)` returns an error to show, or None to accept it."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -53,7 +90,8 @@ class PathPrompt(ModalScreen[str | None]):
             yield Label("", id="error", classes="error")
             yield Label("Enter to accept, Esc to cancel", classes="hint")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#path")
+    def _accept_if_valid(self, event: Input.Submitted) -> None:
         path = event.value.strip()
         error = self.check(path)
         if error:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from ...config import FIXED_ON_RESUME
 from ...corpus import DEFAULT_CORPUS_NAME
 from ...errors import UserError
-from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Failed, Finished, Samples, Stopped,
+from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
                        TrainingStarted, duration, position)
 from ...run_dir import RunDir, prepare_run
 from ..widgets.loss_chart import LossChart
@@ -37,12 +37,11 @@ WATCH_SECONDS = 1.0
 _BATCH_POINTS_PER_EPOCH = 100  # the running-loss line keeps this many points per epoch
 
 
+@dataclass
 class EngineEvent(Message):
     """An event of the training engine, from the worker thread."""
 
-    def __init__(self, event) -> None:
-        super().__init__()
-        self.event = event
+    event: Event
 
     def can_replace(self, message: Message) -> bool:
         # Only the newest of several pending progress reports matters.
@@ -58,9 +57,15 @@ class TrainingScreen(Screen):
         Binding("ctrl+t", "app.switch_mode('write')", "Write"),
     ]
 
-    def __init__(self, watch: RunDir | None = None) -> None:
+    @dataclass
+    class BestModelSaved(Message):
+        """Training saved a model better than the run's earlier ones: the one to write with next."""
+
+        run: RunDir
+
+    def __init__(self, watched: RunDir | None = None) -> None:
         super().__init__()
-        self.watch = watch
+        self.watched = watched  # a run another process trains: shown, read only
         self.stop_event = threading.Event()
         self.worker: Worker | None = None
         self.epochs = 0
@@ -70,7 +75,7 @@ class TrainingScreen(Screen):
         self.watched_stamp: tuple = (None, None, None)
 
     def compose(self) -> ComposeResult:
-        with TabbedContent(initial="progress" if self.watch else "setup"):
+        with TabbedContent(initial="progress" if self.watched else "setup"):
             with TabPane("Setup", id="setup"):
                 yield SettingsForm(id="form")
                 with Horizontal(id="buttons"):
@@ -88,10 +93,10 @@ class TrainingScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_SECONDS, self._redraw)
-        if self.watch:
+        if self.watched:
             for button in self.query(Button):
                 button.disabled = True
-            self.query_one(SettingsForm).show(self.watch.read_config(), self.watch.path)
+            self.query_one(SettingsForm).show(self.watched.read_config(), self.watched.path)
             self.query_one(SettingsForm).set_enabled(False)
             self._poll_run()
             self.set_interval(WATCH_SECONDS, self._poll_run)
@@ -103,22 +108,22 @@ class TrainingScreen(Screen):
         return self.worker is not None and self.worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
 
     # --- Start / Resume / Stop --------------------------------------------------------------
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"start": self.action_start, "resume": self.action_resume, "stop": self.action_stop}[event.button.id]()
-
+    @on(Button.Pressed, "#start")
     def action_start(self) -> None:
         self._begin(resume=False)
 
+    @on(Button.Pressed, "#resume")
     def action_resume(self) -> None:
         self._begin(resume=True)
 
+    @on(Button.Pressed, "#stop")
     def action_stop(self) -> None:
         if self.running and not self.stop_event.is_set():
             self.stop_event.set()
             self._status("stopping after this batch (a checkpoint is kept)...")
 
     def _begin(self, resume: bool) -> None:
-        if self.watch or self.running:
+        if self.watched or self.running:
             return
         form = self.query_one(SettingsForm)
         try:
@@ -147,7 +152,8 @@ class TrainingScreen(Screen):
         return train(config, text, run_dir, lambda event: self.post_message(EngineEvent(event)),
                      resume=resume, stop=self.stop_event, corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    @on(Worker.StateChanged)
+    def _training_ended(self, event: Worker.StateChanged) -> None:
         if event.worker is not self.worker or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
             return
         self._set_running(False)
@@ -162,37 +168,45 @@ class TrainingScreen(Screen):
         self.query_one("#stop", Button).disabled = not running
         self.query_one(SettingsForm).set_enabled(not running)
 
-    def on_input_changed(self) -> None:
+    @on(Input.Changed)
+    def _check_settings(self) -> None:
         """Say what is wrong with the settings as they are typed (wrong fields turn red too)."""
         results = [field.validate(field.value) for field in self.query_one(SettingsForm).query(Input)]
         problems = [result.failure_descriptions[0] for result in results if result and not result.is_valid]
         self.query_one("#setup-message", Static).update(f"[b red]error:[/] {problems[0]}" if problems else "")
 
     # --- events from the engine -------------------------------------------------------------
-    def on_engine_event(self, message: EngineEvent) -> None:
-        event = message.event
-        if isinstance(event, TrainingStarted):
-            self.epochs = event.epochs
-            resumed_at = event.start_epoch - 1 + event.resumed_batches / event.batches_per_epoch
-            self.points["batch"] = [p for p in self.points["batch"] if p[0] <= resumed_at]
-            self._show_history(RunDir(event.run_dir))
-            self._status(f"training {event.parameters:,} parameters on {event.corpus_name} "
-                         f"({event.train_chars:,} characters, {event.vocab_size} tokens)")
-        elif isinstance(event, BatchProgress):
-            self._add_progress(event)
-        elif isinstance(event, EpochEnd):
-            self.points["train"].append((event.epoch, event.loss))
-            self.points["val"].append((event.epoch, event.val_loss))
-            self.needs_redraw = True
-        elif isinstance(event, Samples):
-            self.query_one(SamplesView).add(event.epoch, event.prefix, {str(t): s for t, s in event.texts.items()})
-        elif isinstance(event, CheckpointSaved):
-            if event.best_path:
-                self.app.last_run = RunDir(Path(event.best_path).parent)
-            best = " and the best model" if event.best_path else ""
-            self._status(f"saved a checkpoint{best} ({position(event.epochs_done, event.batches_done)})")
-        elif isinstance(event, (Stopped, Finished, Failed)):
-            self._status(_ending(event))
+    @on(EngineEvent)
+    def _show_event(self, message: EngineEvent) -> None:
+        match message.event:
+            case TrainingStarted() as started:
+                self._show_start(started)
+            case BatchProgress() as progress:
+                self._add_progress(progress)
+            case EpochEnd(epoch=epoch, loss=loss, val_loss=val_loss):
+                self.points["train"].append((epoch, loss))
+                self.points["val"].append((epoch, val_loss))
+                self.needs_redraw = True
+            case Samples(epoch=epoch, prefix=prefix, texts=texts):
+                self.query_one(SamplesView).add(epoch, prefix, {str(t): sample for t, sample in texts.items()})
+            case CheckpointSaved() as saved:
+                self._show_checkpoint(saved)
+            case Stopped() | Finished() | Failed() as ending:
+                self._status(_ending(ending))
+
+    def _show_start(self, started: TrainingStarted) -> None:
+        self.epochs = started.epochs
+        resumed_at = started.start_epoch - 1 + started.resumed_batches / started.batches_per_epoch
+        self.points["batch"] = [p for p in self.points["batch"] if p[0] <= resumed_at]
+        self._show_history(RunDir(started.run_dir))
+        self._status(f"training {started.parameters:,} parameters on {started.corpus_name} "
+                     f"({started.train_chars:,} characters, {started.vocab_size} tokens)")
+
+    def _show_checkpoint(self, saved: CheckpointSaved) -> None:
+        if saved.best_path:
+            self.post_message(self.BestModelSaved(RunDir(Path(saved.best_path).parent)))
+        best = " and the best model" if saved.best_path else ""
+        self._status(f"saved a checkpoint{best} ({position(saved.epochs_done, saved.batches_done)})")
 
     def _add_progress(self, progress: BatchProgress) -> None:
         self.progress = progress
@@ -228,7 +242,7 @@ class TrainingScreen(Screen):
 
     # --- watch mode -------------------------------------------------------------------------
     def _poll_run(self) -> None:
-        run_dir = self.watch
+        run_dir = self.watched
         stamp = tuple(_mtime(path) for path in (run_dir.metrics_path, run_dir.samples_path, run_dir.progress_path))
         if stamp[:2] != self.watched_stamp[:2]:
             self.epochs = run_dir.read_config().epochs  # a resumed run may have been given more
@@ -247,14 +261,15 @@ def _progress_line(progress: BatchProgress, epochs: int) -> str:
             f"loss {progress.loss:.3f} · {progress.chars_per_sec:,.0f} chars/s · ETA {eta}")
 
 
-def _ending(event) -> str:
-    if isinstance(event, Finished):
-        best = f"; best validation loss {event.best_val_loss:.4f}" if event.best_val_loss is not None else ""
-        return f"[b green]finished[/] {event.epochs} epochs{best}: ctrl+t to write with it"
-    if isinstance(event, Stopped):
-        return f"[b yellow]stopped[/] ({event.reason}), {position(event.epochs_done, event.batches_done)}: " \
-               "F6 resumes from there"
-    return f"[b red]failed:[/] {event.message}"
+def _ending(event: Stopped | Finished | Failed) -> str:
+    match event:
+        case Finished(epochs=epochs, best_val_loss=best_val_loss):
+            best = f"; best validation loss {best_val_loss:.4f}" if best_val_loss is not None else ""
+            return f"[b green]finished[/] {epochs} epochs{best}: ctrl+t to write with it"
+        case Stopped(reason=reason, epochs_done=epochs_done, batches_done=batches_done):
+            return f"[b yellow]stopped[/] ({reason}), {position(epochs_done, batches_done)}: F6 resumes from there"
+        case Failed(message=message):
+            return f"[b red]failed:[/] {message}"
 
 
 def _mtime(path: Path) -> float:

@@ -6,14 +6,17 @@ the editor is usable meanwhile), one computes suggestions, always for the newest
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...document import Autosave, open_document, save_document
@@ -24,21 +27,24 @@ from ...suggest import Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
 from .dialogs import Choice, PathPrompt
 
+if TYPE_CHECKING:
+    from ...sampling import Sampler  # imports TensorFlow: only the model worker imports it for real
+
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 2.0)
 
 
+@dataclass
 class ModelLoaded(Message):
-    def __init__(self, sampler, name: str) -> None:
-        super().__init__()
-        self.sampler, self.name = sampler, name
+    sampler: Sampler
+    name: str
 
 
+@dataclass
 class SuggestionsReady(Message):
-    def __init__(self, seed: str, alternatives: list[str]) -> None:
-        super().__init__()
-        self.seed, self.alternatives = seed, alternatives
+    prefix: str
+    alternatives: list[str]
 
 
 class WritingScreen(Screen):
@@ -52,24 +58,36 @@ class WritingScreen(Screen):
         Binding("ctrl+t", "app.switch_mode('train')", "Train"),
     ]
 
-    def __init__(self, model: RunDir | None, document: Path | None, temperature: float = 0.5,
-                 sample_seed: int | None = None, autosave_folder: Path | None = None) -> None:
+    # init=False: no watcher runs for the values given before the screen is mounted.
+    run: reactive[RunDir | None] = reactive(None, init=False)
+    """The run folder of the model to write with; setting it loads that model."""
+    # What the status line shows (it follows each of them, and the editor's `autocomplete`):
+    document: reactive[Path | None] = reactive(None, init=False)
+    """The file the text is saved to; None until the untitled text is saved."""
+    unsaved: reactive[bool] = reactive(False, init=False)
+    """Unsaved changes: the text differs from the saved file. The first change sets it at once; text
+    undone back to the saved one clears it when `check_unsaved` next compares (autosave, quit, open)."""
+    temperature: reactive[float] = reactive(0.5, init=False)
+    model_name: reactive[str] = reactive("none", init=False)
+    model_note: reactive[str] = reactive("", init=False)
+    """What the model is doing when not simply there: loading, failed, or not chosen yet."""
+
+    def __init__(self, run: RunDir | None, document: Path | None, sample_seed: int | None = None,
+                 autosave_folder: Path | None = None) -> None:
         super().__init__()
-        self.model = model
-        self.document = document
-        self.temperature = temperature
+        self.set_reactive(WritingScreen.run, run)
+        self.set_reactive(WritingScreen.document, document)
+        self.set_reactive(WritingScreen.model_note, "" if run else "(ctrl+l chooses a run folder)")
+        self.offered_run = run
+        """The run folder Ctrl+L offers first: the one given at start, then the last one trained."""
         self.sample_seed = sample_seed  # fixed: the same text always gets the same suggestions (tests)
         self.autosave_folder = autosave_folder
-        self.sampler = None
-        self.model_name = "none"
-        self.model_note = "" if model else "(ctrl+l chooses a run folder)"
+        self.sampler: Sampler | None = None
         self.saved_text = ""
-        self.modified = False  # shown in the status line; `dirty` is the exact (slower) test
-        self.autosave = Autosave(document, autosave_folder)
         self.suggester = Suggester()
 
     def compose(self) -> ComposeResult:
-        yield GhostEditor(id="editor")
+        yield GhostEditor(id="editor", compact=True)
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -78,32 +96,40 @@ class WritingScreen(Screen):
         return self.query_one(GhostEditor)
 
     def on_mount(self) -> None:
+        for name in ("document", "unsaved", "temperature", "model_name", "model_note"):
+            self.watch(self, name, self._show_status, init=False)
+        self.watch(self.editor, "autocomplete", self._show_status, init=False)
         self._open(self.document)
+        self._show_status()
         self._compute_suggestions()
-        if self.model is not None:
-            self.load_model(self.model)
+        if self.run is not None:
+            self._load_model(self.run)
         self.set_interval(AUTOSAVE_SECONDS, self.write_autosave)
         self.editor.focus()
 
     # --- the model --------------------------------------------------------------------------
-    def load_model(self, run_dir: RunDir) -> None:
-        self.model_note = f"loading {run_dir.path.name}..."
-        self._show_status()
-        self._load_model(run_dir)
+    def watch_run(self, run: RunDir | None) -> None:
+        if run is not None:
+            self._load_model(run)
+
+    def _load_model(self, run: RunDir) -> None:
+        self.model_note = f"loading {run.path.name}..."
+        self._read_model(run)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
-    def _load_model(self, run_dir: RunDir) -> None:
+    def _read_model(self, run: RunDir) -> None:
         from ...sampling import Sampler  # imports TensorFlow: here, never on the UI thread
 
-        self.post_message(ModelLoaded(Sampler.from_run_dir(run_dir), _model_name(run_dir)))
+        self.post_message(ModelLoaded(Sampler.from_run_dir(run), _model_name(run)))
 
-    def on_model_loaded(self, message: ModelLoaded) -> None:
+    @on(ModelLoaded)
+    def _use_model(self, message: ModelLoaded) -> None:
         self.sampler, self.model_name, self.model_note = message.sampler, message.name, ""
         self.editor.context_chars = max(256, message.sampler.seq_len)
-        self._show_status()
         self.editor.request_suggestions()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    @on(Worker.StateChanged)
+    def _say_why_a_worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
@@ -112,43 +138,51 @@ class WritingScreen(Screen):
         else:
             what = "the model could not be loaded" if event.worker.group == "model" else "suggestions stopped"
             self.model_note = f"error: {what} ({type(error).__name__}: {error})"
-        self._show_status()
+
+    def action_choose_model(self) -> None:
+        default = str(self.offered_run.path) if self.offered_run else ""
+        self.app.push_screen(PathPrompt("Run folder of the model to write with:", default, _model_problem),
+                             self._use_run)
+
+    def _use_run(self, path: str | None) -> None:
+        if path:  # None: the dialog was cancelled
+            self.run = RunDir(path)
 
     # --- suggestions ------------------------------------------------------------------------
-    def on_ghost_editor_suggestion_wanted(self, message: GhostEditor.SuggestionWanted) -> None:
+    @on(GhostEditor.SuggestionWanted)
+    def _ask_for_suggestions(self, message: GhostEditor.SuggestionWanted) -> None:
         if self.sampler is not None:
-            self.suggester.ask(Request(message.seed, self.temperature, self.sample_seed, self.sampler))
+            self.suggester.ask(Request(message.prefix, self.temperature, self.sample_seed, self.sampler))
 
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
         worker = get_current_worker()
-        self.suggester.serve(lambda seed, alternatives: self.post_message(SuggestionsReady(seed, alternatives)),
+        self.suggester.serve(lambda prefix, alternatives: self.post_message(SuggestionsReady(prefix, alternatives)),
                              lambda: worker.is_cancelled)
 
-    def on_suggestions_ready(self, message: SuggestionsReady) -> None:
-        self.editor.show_suggestions(message.seed, message.alternatives)
+    @on(SuggestionsReady)
+    def _show_suggestions(self, message: SuggestionsReady) -> None:
+        self.editor.show_suggestions(message.prefix, message.alternatives)
 
     def action_temperature(self, direction: int) -> None:
         low, high = TEMPERATURE_RANGE
         self.temperature = round(min(high, max(low, self.temperature + direction * TEMPERATURE_STEP)), 2)
-        self._show_status()
+
+    def watch_temperature(self) -> None:
         self.editor.request_suggestions()
 
     def action_toggle_autocomplete(self) -> None:
         self.editor.autocomplete = not self.editor.autocomplete
-        self.editor.request_suggestions()
-        self._show_status()
-
-    def action_choose_model(self) -> None:
-        default = str(self.app.last_run.path) if getattr(self.app, "last_run", None) else ""
-        self.app.push_screen(PathPrompt("Run folder of the model to write with:", default, _model_problem),
-                             lambda path: path and self.load_model(RunDir(path)))
 
     # --- the document -----------------------------------------------------------------------
+    @property
+    def autosave(self) -> Autosave:
+        """The crash copy of the text under the document's current name."""
+        return Autosave(self.document, self.autosave_folder)
+
     def _open(self, path: Path | None) -> None:
         text = open_document(path) if path else ""
-        self.document, self.saved_text, self.modified = path, text, False
-        self.autosave = Autosave(path, self.autosave_folder)
+        self.document, self.saved_text, self.unsaved = path, text, False
         self.editor.load_text(text)
         self.editor.move_cursor(self.editor.document.end)  # a writer goes on where the text ends
         recovery = self.autosave.read()
@@ -158,22 +192,29 @@ class WritingScreen(Screen):
                        f"{len(recovery.text):,} characters). Recover it?",
                        [("recover", "Recover"), ("discard", "Discard")]),
                 lambda answer: self._recover(answer, recovery.text))
-        self._show_status()
 
     def _recover(self, answer: str, text: str) -> None:
         if answer == "recover":
-            self.editor.load_text(text)  # modified: the recovered text is not in the file
+            self.editor.load_text(text)  # unsaved: the recovered text is not in the file
             self.editor.move_cursor(self.editor.document.end)
         else:
             self.autosave.clear()
-        self._show_status()
 
-    @property
-    def dirty(self) -> bool:
-        return self.editor.text != self.saved_text
+    @on(TextArea.Changed)
+    def _note_change(self) -> None:
+        # Comparing the whole text costs O(document): per keystroke only until the first change
+        # shows. Back to the saved text (undo) shows at the next check: autosave's, or a quit's.
+        if not self.unsaved:
+            self.check_unsaved()
+
+    def check_unsaved(self) -> bool:
+        """Compare the text with the saved file now, and say whether it differs."""
+        self.unsaved = self.editor.text != self.saved_text
+        return self.unsaved
 
     def write_autosave(self) -> None:
-        if self.dirty:
+        """Keep a crash copy of unsaved text (every few seconds, and when the terminal goes away)."""
+        if self.check_unsaved():
             self.autosave.write(self.editor.text)
 
     def action_save(self) -> None:
@@ -190,12 +231,9 @@ class WritingScreen(Screen):
         except (UserError, OSError) as error:
             self.notify(f"not saved: {error}", severity="error")
             return False
-        if path != self.document:
-            self.autosave.clear()
-            self.document, self.autosave = path, Autosave(path, self.autosave_folder)
-        self.saved_text, self.modified = text, False
-        self.autosave.clear()
-        self._show_status()
+        self.autosave.clear()  # the copy under the name the text had (untitled, or another file's)
+        self.document, self.saved_text, self.unsaved = path, text, False
+        self.autosave.clear()  # and any copy left under the new name
         return True
 
     def discard_changes(self) -> None:
@@ -203,7 +241,7 @@ class WritingScreen(Screen):
         self.autosave.clear()
 
     def action_open_document(self) -> None:
-        if self.dirty:
+        if self.check_unsaved():
             self.notify("save first (ctrl+s): this document has unsaved changes", severity="warning")
             return
         self.app.push_screen(PathPrompt("Open a UTF-8 text file:", "", _document_problem),
@@ -216,33 +254,27 @@ class WritingScreen(Screen):
             self.notify(str(error), severity="error")
 
     # --- status line ------------------------------------------------------------------------
-    def on_text_area_changed(self) -> None:
-        # Comparing the whole text costs O(document): do it only until the first change shows.
-        if not self.modified and self.editor.text != self.saved_text:
-            self.modified = True
-            self._show_status()
-
     def _show_status(self) -> None:
         name = self.document.name if self.document else "untitled"
-        saved = " (modified)" if self.modified else ""
+        saved = " (modified)" if self.unsaved else ""
         auto = "on" if self.editor.autocomplete else "off"
         model = f"{self.model_name} {self.model_note}".strip()
         self.query_one("#status", Static).update(
             f" {name}{saved} │ model: {model} │ temperature {self.temperature:.1f} │ autocomplete {auto}")
 
 
-def _model_name(run_dir: RunDir) -> str:
+def _model_name(run: RunDir) -> str:
     """The run folder's name; for the shipped model, what it learned from."""
-    if run_dir.path.resolve() == default_run_dir().path.resolve():
-        corpus = run_dir.read_config().corpus
+    if run.path.resolve() == default_run_dir().path.resolve():
+        corpus = run.read_config().corpus
         return f"{Path(corpus).stem if corpus else 'default'} (shipped)"
-    return run_dir.path.name
+    return run.path.name
 
 
 def _model_problem(path: str) -> str | None:
     try:
-        run_dir = RunDir(path)
-        run_dir.read_config(), run_dir.read_vocab(), run_dir.require_model()
+        run = RunDir(path)
+        run.read_config(), run.read_vocab(), run.require_model()
     except UserError as error:
         return str(error)
     return None

@@ -1,18 +1,21 @@
 """The editor: a TextArea that shows the model's suggestion as dimmed ghost text after the cursor.
 
-It owns only the ghost text's bookkeeping. When the text before the cursor changes in a way the
-suggestion does not cover, it posts `SuggestionWanted` up to its screen; the screen answers by
-calling `show_suggestions` (messages up, attributes down). An answer whose seed no longer matches
-the text before the cursor arrives too late and is dropped, so stale text is never shown.
+It owns only the ghost text's bookkeeping. When the text before the cursor (the prefix) changes in
+a way the suggestion does not cover, it posts `SuggestionWanted` up to its screen; the screen
+answers by calling `show_suggestions` (messages up, attributes down). An answer whose prefix no
+longer matches the text before the cursor arrives too late and is dropped, so stale text is never
+shown.
 """
 
 from __future__ import annotations
 
 import re
-import time
+from dataclasses import dataclass
 
+from textual import on
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult
 
@@ -20,6 +23,14 @@ _NEXT_WORD = re.compile(r"\s*\S+")
 
 
 class GhostEditor(TextArea):
+    DEFAULT_CSS = """
+    GhostEditor {
+        & .text-area--suggestion {
+            color: $text-disabled;
+            text-style: italic;
+        }
+    }
+    """
     BINDINGS = [
         Binding("tab", "accept", "Accept"),
         Binding("ctrl+right", "accept_word", "Word"),
@@ -27,28 +38,27 @@ class GhostEditor(TextArea):
         Binding("ctrl+n", "next_suggestion", "Next"),
     ]
 
-    class SuggestionWanted(Message):
-        """The text before the cursor changed: suggest continuations of `seed`."""
+    autocomplete: reactive[bool] = reactive(True, init=False)
+    """Off, no suggestion is asked for or shown."""
 
-        def __init__(self, seed: str) -> None:
-            super().__init__()
-            self.seed = seed
+    @dataclass
+    class SuggestionWanted(Message):
+        """The text before the cursor changed: suggest continuations of `prefix`."""
+
+        prefix: str
 
         def can_replace(self, message: Message) -> bool:
-            return isinstance(message, GhostEditor.SuggestionWanted)
+            return isinstance(message, GhostEditor.SuggestionWanted)  # only the newest prefix matters
 
     def __init__(self, text: str = "", **kwargs) -> None:
-        self.autocomplete = True
-        self.context_chars = 256  # how much text before the cursor a seed holds (the screen sets the model's window)
+        self.context_chars = 256  # how much text before the cursor a prefix holds (the screen sets the model's window)
         self._alternatives: list[str] = []  # continuations valid at the cursor; the shown one is [_choice]
         self._choice = 0
-        self._seed: str | None = None  # the seed the alternatives (or the pending request) belong to
+        self._prefix: str | None = None  # the prefix the alternatives (or the pending request) belong to
         self._kept = False
-        self._editing = False
-        self.shown_at = 0.0  # perf_counter() when suggestions last appeared (for the latency benchmark)
         super().__init__(text, soft_wrap=True, tab_behavior="focus", **kwargs)
 
-    # --- the seed ---------------------------------------------------------------------------
+    # --- the prefix -------------------------------------------------------------------------
     def text_before_cursor(self) -> str:
         """The last `context_chars` characters before the cursor (each line adds at least a newline)."""
         row, column = self.cursor_location
@@ -61,18 +71,17 @@ class GhostEditor(TextArea):
         return list(self._alternatives)
 
     # --- answers from the screen ------------------------------------------------------------
-    def show_suggestions(self, seed: str, alternatives: list[str]) -> bool:
+    def show_suggestions(self, prefix: str, alternatives: list[str]) -> bool:
         """Show `alternatives` if they were computed for the text now before the cursor.
 
-        They come in twice for one seed: the first alone, then all of them; the second keeps the
+        They come in twice for one prefix: the first alone, then all of them; the second keeps the
         alternative the user has moved to.
         """
-        if not self.autocomplete or seed != self._seed or seed != self._current_seed():
+        if not self.autocomplete or prefix != self._prefix or prefix != self._current_prefix():
             return False
         more = bool(self._alternatives) and alternatives[:len(self._alternatives)] == self._alternatives
         if not more:
             self._choice = 0
-            self.shown_at = time.perf_counter()
         self._alternatives = alternatives
         self.suggestion = alternatives[self._choice] if alternatives else ""
         return True
@@ -84,9 +93,12 @@ class GhostEditor(TextArea):
     def request_suggestions(self) -> None:
         """Drop the current suggestions and ask for new ones for the text before the cursor."""
         self.clear_suggestions()
-        self._seed = self._current_seed()
-        if self.autocomplete and self._seed is not None:
-            self.post_message(self.SuggestionWanted(self._seed))
+        self._prefix = self._current_prefix()
+        if self.autocomplete and self._prefix is not None:
+            self.post_message(self.SuggestionWanted(self._prefix))
+
+    def watch_autocomplete(self) -> None:
+        self.request_suggestions()  # on: for the text as it is now; off: the ghost goes
 
     # --- keys --------------------------------------------------------------------------------
     def action_accept(self) -> None:
@@ -104,7 +116,7 @@ class GhostEditor(TextArea):
 
     def action_hide(self) -> None:
         self.clear_suggestions()
-        self._seed = None  # answers still on their way for this place are not wanted either
+        self._prefix = None  # answers still on their way for this place are not wanted either
 
     def action_next_suggestion(self) -> None:
         if len(self._alternatives) > 1:
@@ -123,27 +135,24 @@ class GhostEditor(TextArea):
             rest = [a[len(typed):] for a in self._alternatives if a.startswith(typed) and len(a) > len(typed)]
             self._choice = rest.index(shown[len(typed):])
             self._alternatives = rest
-        self._editing = True  # the cursor moves inside the edit; update_suggestion decides after it
-        try:
-            return super().edit(edit)
-        finally:
-            self._editing = False
+        return super().edit(edit)
 
     def update_suggestion(self) -> None:
         """Called by TextArea after every edit (TextArea has already trimmed `suggestion` if it could)."""
         if self._kept:
             self._kept = False
-            self._seed = self._current_seed()
+            self._prefix = self._current_prefix()
             self.suggestion = self._alternatives[self._choice]
         else:
             self.request_suggestions()
 
-    def _watch_selection(self, previous_selection, selection) -> None:
-        super()._watch_selection(previous_selection, selection)
-        # A cursor that moved (not by an edit, which update_suggestion handled) needs a new suggestion.
-        if self.is_mounted and not self._editing and self._current_seed() != self._seed:
+    @on(TextArea.SelectionChanged)
+    def _cursor_moved(self) -> None:
+        # The message arrives after the edit that moved the cursor, if any, has set `_prefix` (in
+        # update_suggestion): only a cursor moved some other way (arrows, a click) still differs.
+        if self._current_prefix() != self._prefix:
             self.request_suggestions()
 
-    def _current_seed(self) -> str | None:
-        """The seed for the cursor's place, or None where no suggestion belongs (a selection)."""
+    def _current_prefix(self) -> str | None:
+        """The prefix for the cursor's place, or None where no suggestion belongs (a selection)."""
         return self.text_before_cursor() if self.selection.is_empty else None

@@ -8,10 +8,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 
-def render_samples(epoch: int, seed: str, texts: dict[str, str]) -> Group:
-    """The seed's last line (dim), then one line per temperature: its sample, newlines shown as ⏎."""
-    lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  seed …", "dim"),
-                           (seed[-60:].replace("\n", "⏎"), "dim italic"))]
+def render_samples(epoch: int, prefix: str, texts: dict[str, str]) -> Group:
+    """The prefix's end (dim), then one line per temperature: its sample, newlines shown as ⏎."""
+    lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  seed …", "dim"),  # the label users know for the prefix
+                           (prefix[-60:].replace("\n", "⏎"), "dim italic"))]
     for temperature, sample in texts.items():
         lines.append(Text.assemble((f"T {float(temperature):.1f} ", "bold cyan"), sample.replace("\n", "⏎ ")))
     return Group(*lines)
@@ -20,15 +20,21 @@ def render_samples(epoch: int, seed: str, texts: dict[str, str]) -> Group:
 class SamplesView(VerticalScroll):
     """Holds one Static per epoch; epochs already shown are not added twice (watch mode re-reads)."""
 
+    DEFAULT_CSS = """
+    SamplesView > .sample {
+        margin-bottom: 1;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.epochs: set[int] = set()
 
-    def add(self, epoch: int, seed: str, texts: dict[str, str]) -> None:
+    def add(self, epoch: int, prefix: str, texts: dict[str, str]) -> None:
         if epoch in self.epochs:
             return
         self.epochs.add(epoch)
-        sample = Static(render_samples(epoch, seed, texts), classes="sample")
+        sample = Static(render_samples(epoch, prefix, texts), classes="sample")
         if self.children:
             self.mount(sample, before=0)
         else:

@@ -19,6 +19,29 @@ def _row(name: str, field: Input, help_text: str = "") -> Horizontal:
 
 
 class SettingsForm(VerticalScroll):
+    """One row a setting: its name, the field, and what it does."""
+
+    DEFAULT_CSS = """
+    SettingsForm {
+        & .row {
+            height: 1;
+        }
+        & .name {
+            width: 18;
+        }
+        & Input {
+            width: 20;
+            margin-right: 1;
+        }
+        & .help {
+            width: 1fr;
+            color: $text-muted;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
+    }
+    """
+
     def compose(self) -> ComposeResult:
         yield _row("corpus", Input(placeholder="text file; empty = Python's docs", id="corpus", compact=True,
                                    validators=[Function(_is_file_or_empty, "no such file: give a text file's path")]),
