@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chargen_tui.tf_runtime import send_tensorflow_logs_to  # noqa: E402
+from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
 
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tinyshakespeare.txt"
 
@@ -97,7 +97,8 @@ def main() -> None:
     parser.add_argument("--ahead", type=int, default=None,
                         help="windows primed ahead while the writer pauses (default: suggest.LIKELY_NEXT)")
     args = parser.parse_args()
-    send_tensorflow_logs_to(Path("/tmp/chargen-tui-benchmarks.log"))
+    use_one_blas_thread()
+    send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
     from chargen_tui.run_dir import RunDir
     if args.run:
         run_dir = RunDir(args.run)

@@ -18,7 +18,7 @@ from chargen_tui.app.widgets.samples_view import SamplesView
 from chargen_tui.run_dir import RunDir
 
 from .app_helpers import drawn_text, wait_for
-from .conftest import child_processes, make_text
+from .helpers import child_processes, make_text
 
 TINY = {"seq_len": "16", "batch_size": "8", "embedding_dim": "8", "units": "16", "learning_rate": "0.01",
         "sample_length": "20", "epochs": "2"}
@@ -146,6 +146,38 @@ async def test_f5_with_a_missing_corpus_says_it_does_not_exist(tmp_path):
         await fill_form(pilot, tmp_path / "missing.txt", tmp_path / "run")
         await pilot.press("f5")
         assert "does not exist" in drawn_text(app.training.query_one("#setup-message"))
+        assert app.training.worker is None
+
+
+async def test_an_impossible_value_says_the_field_and_what_it_must_be(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", dropout="1.5")
+        await pilot.press("f5")
+        message = drawn_text(app.training.query_one("#setup-message"))
+        assert "dropout must be at least 0 and below 1" in message and "--" not in message
+        assert app.training.worker is None
+
+
+async def test_f5_on_a_folder_that_holds_a_run_says_f6_resumes_it(tmp_path, trained_run):
+    """The app says what to do in keys and fields, never in the CLI's flags."""
+    shutil.copytree(trained_run.path, tmp_path / "run")
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run")
+        await pilot.press("f5")
+        message = drawn_text(app.training.query_one("#setup-message"))
+        assert "already holds a run: F6 resumes it" in message and "--" not in message
+        assert app.training.worker is None
+
+
+async def test_f6_on_a_folder_without_a_run_says_f5_starts_one(tmp_path):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "empty")
+        await pilot.press("f6")
+        message = drawn_text(app.training.query_one("#setup-message"))
+        assert "holds no run to resume: F5 starts one" in message and "--" not in message
         assert app.training.worker is None
 
 

@@ -32,11 +32,10 @@ class ChargenApp(App):
 
     def __init__(self, mode: Literal["train", "write"] = "write", run: RunDir | None = None,
                  document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None, *, model: RunDir | None = None) -> None:
+                 autosave_folder: Path | None = None) -> None:
         """`run`: the model to write with; `watch`: a run that another process trains, followed read only;
         `sample_seed`: a random seed that fixes the suggestions (tests)."""
         super().__init__()
-        run = run or model  # TRANSITIONAL: cli.py still passes model=; delete once it passes run=
         self.start_mode = mode
         self.leaving = False
         self.training = TrainingScreen(watched=watch)

@@ -22,12 +22,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, ProgressBar, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from ...config import FIXED_ON_RESUME
-from ...corpus import DEFAULT_CORPUS_NAME
+from ...config import knobs
 from ...errors import UserError
 from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
                        TrainingStarted, duration, position)
-from ...run_dir import RunDir, prepare_run
+from ...plan import RunPlan, plan_run
+from ...run_dir import RunDir
+from ..wording import say, say_failed
 from ..widgets.loss_chart import LossChart
 from ..widgets.samples_view import SamplesView
 from ..widgets.settings_form import SettingsForm
@@ -128,29 +129,26 @@ class TrainingScreen(Screen):
         form = self.query_one(SettingsForm)
         try:
             changes = form.changes()
-            run_dir = RunDir(form.run_folder())
             if resume:  # the run keeps its own settings; only the others (epochs, time limit...) apply
-                changes = {k: v for k, v in changes.items() if k not in FIXED_ON_RESUME and k != "corpus"}
-                if not run_dir.has_run():
-                    raise UserError(f"{run_dir.path} holds no run to resume: press Start for a new one")
-            config, text = prepare_run(run_dir, changes, resume)
+                fixed = {name for name, knob in knobs().items() if knob.fixed_on_resume}
+                changes = {k: v for k, v in changes.items() if k not in fixed and k != "corpus"}
+            plan = plan_run(RunDir(form.run_folder()), changes, resume)
         except UserError as error:
-            self.query_one("#setup-message", Static).update(f"[b red]error:[/] {error}")
+            self.query_one("#setup-message", Static).update(f"[b red]error:[/] {say(error)}")
             return
-        form.show(config, run_dir.path)
+        form.show(plan.config, plan.run.path)
         self.query_one("#setup-message", Static).update("")
         self.stop_event.clear()
         self._set_running(True)
         self.query_one(TabbedContent).active = "progress"
-        self._status(f"starting TensorFlow for {run_dir.path}...")
-        self.worker = self._train(config, text, run_dir, resume)
+        self._status(f"starting TensorFlow for {plan.run.path}...")
+        self.worker = self._train(plan)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="training")
-    def _train(self, config, text: str, run_dir: RunDir, resume: bool):
+    def _train(self, plan: RunPlan):
         from ...training import train  # imports TensorFlow: in this thread, never on the UI's
 
-        return train(config, text, run_dir, lambda event: self.post_message(EngineEvent(event)),
-                     resume=resume, stop=self.stop_event, corpus_name=config.corpus or DEFAULT_CORPUS_NAME)
+        return train(plan, lambda event: self.post_message(EngineEvent(event)), stop=self.stop_event)
 
     @on(Worker.StateChanged)
     def _training_ended(self, event: Worker.StateChanged) -> None:
@@ -159,7 +157,7 @@ class TrainingScreen(Screen):
         self._set_running(False)
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self._status(f"[b red]error:[/] {error}" if isinstance(error, UserError)
+            self._status(f"[b red]error:[/] {say(error)}" if isinstance(error, UserError)
                          else f"[b red]error:[/] training failed: {type(error).__name__}: {error}")
 
     def _set_running(self, running: bool) -> None:
@@ -268,8 +266,8 @@ def _ending(event: Stopped | Finished | Failed) -> str:
             return f"[b green]finished[/] {epochs} epochs{best}: ctrl+t to write with it"
         case Stopped(reason=reason, epochs_done=epochs_done, batches_done=batches_done):
             return f"[b yellow]stopped[/] ({reason}), {position(epochs_done, batches_done)}: F6 resumes from there"
-        case Failed(message=message):
-            return f"[b red]failed:[/] {message}"
+        case Failed():
+            return f"[b red]failed:[/] {say_failed(event)}"
 
 
 def _mtime(path: Path) -> float:

@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...document import Autosave, open_document, save_document
 from ...errors import UserError
+from ..wording import say
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...suggest import Request, Suggester
@@ -118,7 +119,7 @@ class WritingScreen(Screen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
     def _read_model(self, run: RunDir) -> None:
-        from ...sampling import Sampler  # imports TensorFlow: here, never on the UI thread
+        from ...sampling import Sampler  # reading a model takes time (TensorFlow's import, without model.npz)
 
         self.post_message(ModelLoaded(Sampler.from_run_dir(run), _model_name(run)))
 
@@ -134,7 +135,7 @@ class WritingScreen(Screen):
             return
         error = event.worker.error
         if isinstance(error, UserError):
-            self.model_note = f"error: {error}"
+            self.model_note = f"error: {say(error)}"
         else:
             what = "the model could not be loaded" if event.worker.group == "model" else "suggestions stopped"
             self.model_note = f"error: {what} ({type(error).__name__}: {error})"
@@ -229,7 +230,7 @@ class WritingScreen(Screen):
         try:
             save_document(path, text)
         except (UserError, OSError) as error:
-            self.notify(f"not saved: {error}", severity="error")
+            self.notify(f"not saved: {say(error) if isinstance(error, UserError) else error}", severity="error")
             return False
         self.autosave.clear()  # the copy under the name the text had (untitled, or another file's)
         self.document, self.saved_text, self.unsaved = path, text, False
@@ -251,7 +252,7 @@ class WritingScreen(Screen):
         try:
             self._open(path)
         except UserError as error:
-            self.notify(str(error), severity="error")
+            self.notify(say(error), severity="error")
 
     # --- status line ------------------------------------------------------------------------
     def _show_status(self) -> None:
@@ -276,7 +277,7 @@ def _model_problem(path: str) -> str | None:
         run = RunDir(path)
         run.read_config(), run.read_vocab(), run.require_model()
     except UserError as error:
-        return str(error)
+        return say(error)
     return None
 
 

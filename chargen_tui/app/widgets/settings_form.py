@@ -1,4 +1,4 @@
-"""The training settings: the corpus, the run folder and every knob of Config, defaults filled in."""
+"""The training settings: the corpus, the run folder and every knob config.py declares, defaults filled in."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Function, ValidationResult, Validator
 from textual.widgets import Input, Label
 
-from ...config import HELP, Config, knob_type
+from ...config import Config, default, knob_type, settings
 from ...errors import UserError
+from ..wording import field_name
 
 
 def _row(name: str, field: Input, help_text: str = "") -> Horizontal:
@@ -48,10 +49,9 @@ class SettingsForm(VerticalScroll):
                    "UTF-8 text to learn from")
         yield _row("run folder", Input(placeholder="runs/CORPUS_NAME", id="out", compact=True),
                    "where the model and checkpoints go")
-        defaults = Config()
-        for name, help_text in HELP.items():
-            yield _row(name.replace("_", " "), Input(_text(getattr(defaults, name)), id=f"knob-{name}", compact=True,
-                                                     validators=[_KnobCheck(name)]), help_text)
+        for name, knob in settings().items():
+            yield _row(field_name(name), Input(_text(default(name)), id=f"knob-{name}", compact=True,
+                                               validators=[_KnobCheck(name)]), knob.help)
 
     def corpus(self) -> str | None:
         return self.query_one("#corpus", Input).value.strip() or None
@@ -64,7 +64,7 @@ class SettingsForm(VerticalScroll):
     def changes(self) -> dict[str, Any]:
         """The knobs as typed, or UserError naming the first that is not a number."""
         values: dict[str, Any] = {}
-        for name in HELP:
+        for name in settings():
             values[name] = _parse(name, self.query_one(f"#knob-{name}", Input).value)
         if self.corpus():
             values["corpus"] = str(Path(self.corpus()).expanduser().resolve())
@@ -74,7 +74,7 @@ class SettingsForm(VerticalScroll):
         """Fill the form with a run's own settings (when resuming it)."""
         self.query_one("#corpus", Input).value = config.corpus or ""
         self.query_one("#out", Input).value = str(run_folder)
-        for name in HELP:
+        for name in settings():
             self.query_one(f"#knob-{name}", Input).value = _text(getattr(config, name))
 
     def set_enabled(self, enabled: bool) -> None:
@@ -86,9 +86,9 @@ def _parse(name: str, text: str) -> Any:
     """The value of a knob typed as `text`, or UserError saying what it should be."""
     text = text.strip()
     if text.lower() in ("", "none"):
-        if name == "time_limit":
+        if default(name) is None:  # a knob that may be unset (time limit)
             return None
-        raise UserError(f"{name.replace('_', ' ')} is empty: give a value")
+        raise UserError(f"{field_name(name)} is empty: give a value")
     kind = knob_type(name)
     if kind is bool and text.lower() in _BOOLEANS:
         return _BOOLEANS[text.lower()]
@@ -98,7 +98,7 @@ def _parse(name: str, text: str) -> Any:
     except ValueError:
         pass
     expected = {bool: "true or false", int: "a whole number", float: "a number"}[kind]
-    raise UserError(f"{name.replace('_', ' ')}: {text!r} is not {expected}")
+    raise UserError(f"{field_name(name)}: {text!r} is not {expected}")
 
 
 _BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
