@@ -93,13 +93,21 @@ class Sampler:
 
         model.npz needs NumPy alone; a run folder without it (from before it) loads model.keras
         (safe_mode), which imports TensorFlow."""
-        config, vocab = run.read_config(), run.read_vocab()
-        weights = run.read_weights()
-        if weights is None:
+        sampler = cls.from_npz(run)
+        if sampler is None:
             from .model import export_weights, load_model
 
+            vocab = run.read_vocab()
             weights = export_weights(load_model(run.require_model(), vocab.vocab_size))
-        return cls.from_arrays(weights, vocab, config.seq_len)
+            sampler = cls.from_arrays(weights, vocab, run.read_config().seq_len)
+        return sampler
+
+    @classmethod
+    def from_npz(cls, run: RunDir) -> "Sampler | None":
+        """The run folder's model from model.npz, in milliseconds; None when it has none for its model.keras."""
+        config, vocab = run.read_config(), run.read_vocab()
+        weights = run.read_weights()
+        return None if weights is None else cls.from_arrays(weights, vocab, config.seq_len)
 
     def window(self, prefix: str) -> np.ndarray:
         """The model's input for a prefix: its last `seq_len` characters, pre-padded with 0 when shorter

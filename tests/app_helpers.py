@@ -55,6 +55,12 @@ def status_line(screen: WritingScreen) -> str:
     return drawn_text(screen.query_one("#status"))
 
 
+def notifications(app: ChargenApp) -> str:
+    """The text of the notifications on screen (Textual draws each as a Toast; run_test shows them only
+    when given notifications=True)."""
+    return " ".join(drawn_text(toast) for toast in app.screen.query("Toast"))
+
+
 # --- a real terminal ----------------------------------------------------------------------------
 class Tmux:
     """A tmux server of its own (its socket in the test's folder) running the app in an 80x24 pane."""

