@@ -145,7 +145,7 @@ def _generate(args: argparse.Namespace) -> int:
 def _finished_run(path: str | None) -> RunDir:
     """The run folder at `path` (the shipped model's when None), checked to hold a model."""
     run = RunDir(path) if path else default_run_dir()
-    run.read_config(), run.read_vocab(), run.require_model()
+    run.check_model()
     return run
 
 

@@ -87,6 +87,11 @@ class RunDir:
         self._require(self.model_path)
         return self.model_path
 
+    def check_model(self) -> None:
+        """UserError unless the folder holds a model to generate with (config, vocab and model): cheap,
+        to refuse a wrong folder before anything slow starts."""
+        self.read_config(), self.read_vocab(), self.require_model()
+
     # --- checkpoints --------------------------------------------------------------------------
     def save_checkpoint(self, model: "keras.Model", checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
         """Write the model (with optimizer state) and the weight average, then commit `state.json`."""

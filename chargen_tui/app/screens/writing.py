@@ -1,7 +1,8 @@
 """The writing screen: an editor whose ghost text is the model's continuation of the text so far.
 
-Work off the UI thread, in two workers: one loads the model (importing TensorFlow takes seconds;
-the editor is usable meanwhile), one computes suggestions, always for the newest keystroke.
+A worker computes the suggestions, always for the newest keystroke, so typing never waits. The
+model loads from model.npz in milliseconds; a run folder without it loads through Keras in a
+second worker (TensorFlow's import takes seconds; the editor is usable meanwhile).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from ...document import Autosave, open_document, save_document
 from ...errors import UserError
-from ...sampling import Sampler
-from ..wording import say
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
+from ...sampling import Sampler
 from ...suggest import Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
+from ..wording import say
 from .dialogs import Choice, PathPrompt
 
 
@@ -286,8 +287,7 @@ def _model_name(run: RunDir) -> str:
 
 def _model_problem(path: str) -> str | None:
     try:
-        run = RunDir(path)
-        run.read_config(), run.read_vocab(), run.require_model()
+        RunDir(path).check_model()
     except UserError as error:
         return say(error)
     return None
