@@ -96,39 +96,31 @@ class NotDecodable(Fixable):
 
 
 class RunFolderError(Fixable):
-    """The run folder `path` does not fit what was asked of it."""
+    """The run folder `path` does not fit what was asked of it: `is_wrong` says how."""
+    is_wrong = "does not fit"
 
     def __init__(self, path: Path, *details: object):
         super().__init__(path, *details)
         self.path = path
 
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} {self.is_wrong}"
+
 
 class RunExists(RunFolderError):
-    remedy = "resume it, or choose another run folder"
-
-    def problem(self, knob: Namer = str) -> str:
-        return f"{self.path} already holds a run"
+    is_wrong, remedy = "already holds a run", "resume it, or choose another run folder"
 
 
 class NothingToResume(RunFolderError):
-    remedy = "start a new one"
-
-    def problem(self, knob: Namer = str) -> str:
-        return f"{self.path} holds no run to resume"
+    is_wrong, remedy = "holds no run to resume", "start a new one"
 
 
 class NotAFolder(RunFolderError):
-    remedy = "choose another run folder"
-
-    def problem(self, knob: Namer = str) -> str:
-        return f"{self.path} is a file, not a folder"
+    is_wrong, remedy = "is a file, not a folder", "choose another run folder"
 
 
 class NotARunFolder(RunFolderError):
-    remedy = "train a model into it first"
-
-    def problem(self, knob: Namer = str) -> str:
-        return f"{self.path} is not a run folder"
+    is_wrong, remedy = "is not a run folder", "train a model into it first"
 
 
 class AlreadyTrained(RunFolderError):

@@ -130,55 +130,40 @@ async def test_a_wrong_setting_turns_red_and_says_why_as_it_is_typed(tmp_path):
         assert "seq len: 'abc' is not a whole number" in drawn_text(app.training.query_one("#setup-message"))
 
 
-async def test_f5_with_a_wrong_setting_says_why_in_one_line_and_starts_nothing(tmp_path):
+async def refused(key: str, corpus, out, **knobs) -> str:
+    """Fill the form, press `key` (F5 or F6), check that nothing started, and return what the form says."""
     app = ChargenApp(mode="train")
     async with app.run_test(size=(80, 24)) as pilot:
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
-        await pilot.press("f5")
-        message = drawn_text(app.training.query_one("#setup-message"))
-        assert "error:" in message and "seq len" in message
+        await fill_form(pilot, corpus, out, **knobs)
+        await pilot.press(key)
         assert app.training.worker is None
+        return drawn_text(app.training.query_one("#setup-message"))
+
+
+async def test_f5_with_a_wrong_setting_says_why_in_one_line_and_starts_nothing(tmp_path):
+    message = await refused("f5", corpus_file(tmp_path), tmp_path / "run", seq_len="abc")
+    assert "error:" in message and "seq len" in message
 
 
 async def test_f5_with_a_missing_corpus_says_it_does_not_exist(tmp_path):
-    app = ChargenApp(mode="train")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await fill_form(pilot, tmp_path / "missing.txt", tmp_path / "run")
-        await pilot.press("f5")
-        assert "does not exist" in drawn_text(app.training.query_one("#setup-message"))
-        assert app.training.worker is None
+    assert "does not exist" in await refused("f5", tmp_path / "missing.txt", tmp_path / "run")
 
 
 async def test_an_impossible_value_says_the_field_and_what_it_must_be(tmp_path):
-    app = ChargenApp(mode="train")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", dropout="1.5")
-        await pilot.press("f5")
-        message = drawn_text(app.training.query_one("#setup-message"))
-        assert "dropout must be at least 0 and below 1" in message and "--" not in message
-        assert app.training.worker is None
+    message = await refused("f5", corpus_file(tmp_path), tmp_path / "run", dropout="1.5")
+    assert "dropout must be at least 0 and below 1" in message and "--" not in message
 
 
 async def test_f5_on_a_folder_that_holds_a_run_says_f6_resumes_it(tmp_path, trained_run):
     """The app says what to do in keys and fields, never in the CLI's flags."""
     shutil.copytree(trained_run.path, tmp_path / "run")
-    app = ChargenApp(mode="train")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run")
-        await pilot.press("f5")
-        message = drawn_text(app.training.query_one("#setup-message"))
-        assert "already holds a run: F6 resumes it" in message and "--" not in message
-        assert app.training.worker is None
+    message = await refused("f5", corpus_file(tmp_path), tmp_path / "run")
+    assert "already holds a run: F6 resumes it" in message and "--" not in message
 
 
 async def test_f6_on_a_folder_without_a_run_says_f5_starts_one(tmp_path):
-    app = ChargenApp(mode="train")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "empty")
-        await pilot.press("f6")
-        message = drawn_text(app.training.query_one("#setup-message"))
-        assert "holds no run to resume: F5 starts one" in message and "--" not in message
-        assert app.training.worker is None
+    message = await refused("f6", corpus_file(tmp_path), tmp_path / "empty")
+    assert "holds no run to resume: F5 starts one" in message and "--" not in message
 
 
 async def test_quitting_while_training_asks_then_stops_with_a_checkpoint_and_no_orphans(tmp_path):

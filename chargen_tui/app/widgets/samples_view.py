@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 def render_samples(epoch: int, prefix: str, texts: dict[str, str]) -> Group:
     """The prefix's end (dim), then one line per temperature: its sample, newlines shown as ⏎."""
-    lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  seed …", "dim"),  # the label users know for the prefix
+    lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  continuing …", "dim"),  # the end of the prefix
                            (prefix[-60:].replace("\n", "⏎"), "dim italic"))]
     for temperature, sample in texts.items():
         lines.append(Text.assemble((f"T {float(temperature):.1f} ", "bold cyan"), sample.replace("\n", "⏎ ")))
