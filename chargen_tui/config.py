@@ -10,6 +10,7 @@ imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -142,8 +143,11 @@ class Config:
         return dataclasses.replace(self, **changes)
 
 
+# The declarations never change while a program runs: read them once (the settings form checks
+# every field on each keystroke, and resolving the type hints cost ~8 ms a pass).
+@functools.cache
 def knobs() -> dict[str, Knob]:
-    """Every declared knob by field name, in declaration order."""
+    """Every declared knob by field name, in declaration order (the same dict each call: do not change it)."""
     return {f.name: f.metadata["knob"] for f in fields(Config) if "knob" in f.metadata}
 
 
@@ -156,6 +160,7 @@ def default(name: str) -> Any:
     return next(f.default for f in fields(Config) if f.name == name)
 
 
+@functools.cache
 def knob_type(name: str) -> type:
     """The type of a knob's value: bool, int, float or str (`float | None` is float)."""
     hint = typing.get_type_hints(Config)[name]
