@@ -22,6 +22,7 @@ from .events import BatchProgress, CheckpointSaved, EpochEnd, Samples, Subscribe
 from .model import export_weights, inference_copy, random_state
 from .run_dir import Checkpoint, RunDir
 from .sampling import Sampler
+from .texts import texts_mode
 from .vocab import Vocab
 from .weight_average import WeightAverage
 
@@ -193,7 +194,7 @@ class Evaluation(_WholeEpochs):
         self.model_for_users = inference_copy(self.model, self.config, self.vocab.vocab_size,
                                               trainable=self.average.values if self.average else None)
         self.weights = export_weights(self.model_for_users)
-        self.sampler = Sampler.from_arrays(self.weights, self.vocab, self.config.seq_len)
+        self.sampler = Sampler.from_arrays(self.weights, self.vocab, self.config.seq_len, texts_mode(self.config.texts))
         logs["val_loss"] = val_loss = self.sampler.contiguous_loss(self.val_ids)
         self.is_best = self.best_val_loss is None or val_loss < self.best_val_loss
         if self.is_best:
@@ -220,18 +221,19 @@ class RecordEpoch(_WholeEpochs):
 
 class SampleTexts(_WholeEpochs):
     """Continuations of a piece of the training text at each sample temperature: samples.jsonl, and
-    the Samples event. The piece and the random seeds are a function of (seed, epoch)."""
+    the Samples event. The piece and the random seeds are a function of (seed, epoch). A texts run
+    (`train_text` None) samples whole new texts instead: no prefix."""
 
     def __init__(self, position: Position, evaluation: Evaluation, run: RunDir, samples: list[dict],
-                 train_text: str, emit: Subscriber):
+                 train_text: str | None, emit: Subscriber):
         super().__init__(position)
         self.evaluation, self.run, self.samples, self.text, self.emit = evaluation, run, samples, train_text, emit
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
         config, sampler = self.evaluation.config, self.evaluation.sampler
         rng = np.random.default_rng([config.seed, epoch - 1, 1])
-        start = int(rng.integers(max(1, len(self.text) - config.seq_len)))
-        prefix = self.text[start:start + config.seq_len]
+        start = int(rng.integers(max(1, len(self.text or "") - config.seq_len)))
+        prefix = self.text[start:start + config.seq_len] if self.text is not None else ""
         texts = {t: sampler.generate(prefix, config.sample_length, temperature=t, seed=int(rng.integers(2**31)))[0]
                  for t in config.sample_temperatures}
         self.samples.append({"epoch": epoch, "prefix": prefix, "texts": {str(t): s for t, s in texts.items()}})

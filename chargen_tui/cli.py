@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
+import json
 import multiprocessing
 import os
 import signal
@@ -18,13 +20,12 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, load, prepare, train_plan
 from .config import default, display_name, knob_type, settings
 from .document import open_document
 from .errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
-                     NotDecodable, NothingToResume, Remedy, RunExists, UnseenCharacters, UserError, word)
-from .events import Failed
+                     NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
-from .plan import plan_run
 from .pretrained import default_run_dir
 from .run_dir import RunDir
 from .runtime import send_tensorflow_logs_to, use_one_blas_thread
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
 # What to do about each kind of error the core raises, in flags (see errors.word).
 REMEDIES: dict[type, Remedy] = {
+    NoTexts: "check --texts, or leave it out to read the file as one stream",
     FixedOnResume: "resume with the run's setting, or start a new --out",
     CorpusTooShort: "give a longer text or a smaller --seq-len",
     NotDecodable: lambda error: "pass its encoding, e.g. --encoding latin-1" if error.utf8 else "check --encoding",
@@ -75,27 +77,24 @@ def _error(message: str) -> None:
 
 # --- train ------------------------------------------------------------------------------------
 def _train(args: argparse.Namespace) -> int:
-    changes = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
-    if args.corpus is not None:
-        changes["corpus"] = str(Path(args.corpus).resolve())
-    run = RunDir(args.out or Path("runs") / (Path(args.corpus).stem if args.corpus else "default"))
-    plan = plan_run(run, changes, args.resume)  # every check that needs no TensorFlow, now
+    knobs = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
+    plan = prepare(args.corpus, args.out, args.resume, **knobs)  # every check that needs no TensorFlow, now
 
-    send_tensorflow_logs_to(run.log_path)
+    send_tensorflow_logs_to(plan.run.log_path)
     console = Console(soft_wrap=True)  # piped output keeps whole lines
     with console.status("starting TensorFlow...") if console.is_terminal else contextlib.nullcontext():
-        from .training import train
+        importlib.import_module("chargen_tui.training")  # TensorFlow's import, under the status line
     from .report import TrainingReport
 
     stop = threading.Event()
     report = TrainingReport(console)
     stopped_by = _stop_on_signals(stop, console)
     try:
-        end = train(plan, report, stop=stop)
+        train_plan(plan, report, quiet=True, stop=stop)
+    except TrainingFailed:
+        return 1  # the report has said why
     finally:
         report.close()
-    if isinstance(end, Failed):
-        return 1
     # 130 after Ctrl-C, 143 after SIGTERM, as shells report them: a script stops there.
     return 128 + stopped_by[0] if stopped_by else 0
 
@@ -120,26 +119,47 @@ def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
 
 # --- generate ---------------------------------------------------------------------------------
 def _generate(args: argparse.Namespace) -> int:
-    if args.length < 0 or args.n < 1 or args.temperature < 0 or (args.top_k is not None and args.top_k < 1):
-        raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more")
+    if (args.length is not None and args.length < 0) or args.n < 1 or args.temperature < 0 \
+            or (args.top_k is not None and args.top_k < 1) or args.max_length < 1:
+        raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more, "
+                        "--max-length 1 or more")
     run = _finished_run(args.run_dir)
     send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # TensorFlow starts only for a run without model.npz
-    from .sampling import Sampler
-
-    sampler = Sampler.from_run_dir(run)
-    unknown = sampler.vocab.unknown_chars(args.prefix)
+    model = load(run)
+    if model.is_texts and args.length is not None:
+        raise UserError(f"{run.path} is a model of many texts: it writes whole texts; cap them with "
+                        "--max-length, not --length")
+    unknown = model.vocab.unknown_chars(args.prefix)
     if unknown:
-        Console(stderr=True).print(f"note: the model never saw {''.join(sorted(unknown))!r} in the prefix; "
-                                   "it skips those characters", highlight=False)
-    texts = sampler.generate(args.prefix, args.length, temperature=args.temperature, n=args.n,
-                             top_k=args.top_k, seed=args.seed)
-    output = "\n".join(args.prefix + text + "\n" for text in texts)
+        _note(f"the model never saw {''.join(sorted(unknown))!r} in the prefix; it skips those characters")
+    generated = model.generations(args.n, args.prefix, args.temperature, args.length, args.seed, args.top_k,
+                                  args.max_length)
+    cut = sum(not g.ended for g in generated) if model.is_texts else 0
+    if cut:
+        _note(f"{cut} of {len(generated)} texts did not end within --max-length {args.max_length:,} characters: "
+              "they are cut there")
+    output = _format(generated, model.is_texts, jsonl=args.jsonl, one_per_line=bool(args.out))
     if args.out:
         atomic_write_text(Path(args.out), output)
     else:
         sys.stdout.write(output)
         sys.stdout.flush()
     return 0
+
+
+def _format(generated: list[Generated], texts: bool, jsonl: bool, one_per_line: bool) -> str:
+    """JSON lines; or, for a file of a texts model's texts, one per line (a line break inside a text as
+    \\n, a backslash as \\\\); else the texts with a blank line between them."""
+    if jsonl:
+        return "".join(json.dumps({"text": g.text, **({"ended": g.ended} if texts else {})}, ensure_ascii=False)
+                       + "\n" for g in generated)
+    if texts and one_per_line:
+        return "".join(g.text.replace("\\", "\\\\").replace("\n", "\\n") + "\n" for g in generated)
+    return "\n".join(g.text + "\n" for g in generated)
+
+
+def _note(message: str) -> None:
+    Console(stderr=True).print(f"note: {message}", highlight=False, soft_wrap=True)
 
 
 def _finished_run(path: str | None) -> RunDir:
@@ -187,11 +207,12 @@ def _add_knobs(train: argparse.ArgumentParser) -> None:
     """A flag per knob of config.py, its help and default from the knob's declaration."""
     for name, declared in settings().items():
         kind, value = knob_type(name), default(name)
-        flag, help_text = f"--{display_name(name)}", f"{declared.help} (default: {'none' if value is None else value})"
+        flag = f"--{display_name(name)}"
+        help_text = f"{declared.help} (default: {'none' if value is None else value})".replace("%", "%%")  # argparse formats it
         if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
             train.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            metavar = "SECONDS" if name == "time_limit" else {float: "X", int: "N"}.get(kind, "NAME")
+            metavar = declared.metavar or {float: "X", int: "N"}.get(kind, "NAME")
             train.add_argument(flag, dest=name, type=kind, default=None, help=help_text, metavar=metavar)
 
 
@@ -214,13 +235,21 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
                           help="a trained run folder (default: the model shipped with chargen-tui)")
     generate.add_argument("--prefix", default="", help="text to continue (default: none)")
-    generate.add_argument("--length", type=int, default=200, help="characters to generate (default: 200)")
+    generate.add_argument("--length", type=int, default=None,
+                          help=f"characters to generate (default: {DEFAULT_LENGTH}); a model of many texts "
+                          "writes whole texts instead")
+    generate.add_argument("--max-length", type=int, default=MAX_TEXT_LENGTH,
+                          help="a model of many texts: cut a text the model has not ended after this many "
+                          f"characters (default: {MAX_TEXT_LENGTH:,})")
     generate.add_argument("--temperature", type=float, default=0.5,
                           help="0 = always the likeliest character; higher = more adventurous (default: 0.5)")
     generate.add_argument("-n", type=int, default=1, help="how many texts (default: 1)")
     generate.add_argument("--top-k", type=int, default=None, help="sample only from the k likeliest characters")
     generate.add_argument("--seed", type=int, default=None, help="a fixed seed gives the same text every time")
-    generate.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    generate.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout (a model of many "
+                          "texts: one text per line, its line breaks written as \\n)")
+    generate.add_argument("--jsonl", action="store_true", help='JSON lines: {"text": ..., "ended": ...} '
+                          "for each text (ended: the model ended it; models of many texts)")
     generate.set_defaults(run=_generate)
 
     write = commands.add_parser("write", help="write with the model's suggestions (the app's writing screen)",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
 from .errors import FixedOnResume, SettingError
+from .texts import MODES, is_mode
 
 _NOT_SET = object()
 
@@ -51,17 +52,22 @@ class Knob:
     fixed_on_resume: bool  # it defines the run's model, optimiser or data order
     before: Any  # what a run folder from before the knob trained with (_NOT_SET: the default)
     flag: str | None  # the CLI's and the form's name when it is not the field's
+    metavar: str | None  # what --help calls its value, when not N, X or NAME
 
 
 def knob(default: Any, help: str | None = None, check: Check | None = None, *, fixed_on_resume: bool = False,
-         before: Any = _NOT_SET, flag: str | None = None) -> Any:
-    return field(default=default, metadata={"knob": Knob(help, check, fixed_on_resume, before, flag)})
+         before: Any = _NOT_SET, flag: str | None = None, metavar: str | None = None) -> Any:
+    return field(default=default, metadata={"knob": Knob(help, check, fixed_on_resume, before, flag, metavar)})
 
 
 @dataclass
 class Config:
     corpus: str | None = None  # a text file; None trains on the embedded default corpus
     encoding: str = knob("utf-8", "the corpus' text encoding")
+    texts: str | None = knob(None, "read the corpus as many short texts, each ended by a token of its own: "
+                             "lines (one per line), paragraphs (between blank lines) or sep:LINE (between "
+                             "lines equal to LINE, e.g. sep:%); none = one stream",
+                             Check(is_mode, MODES), fixed_on_resume=True, before=None, metavar="MODE")
     # Data
     # 23 epochs of tinyshakespeare fit in 10 minutes on 2 cores (docs/experiments.md)
     epochs: int = knob(23, "passes over the training text", WHOLE)
@@ -100,7 +106,7 @@ class Config:
     # This session
     time_limit: float | None = knob(None, "stop cleanly (resumable) after this many seconds of training",
                                     Check(lambda v: v is None or (_number(v) and v > 0),
-                                          "a positive number of seconds"))
+                                          "a positive number of seconds"), metavar="SECONDS")
     # Data pipeline (keras.utils.PyDataset)
     workers: int = knob(1, "data worker processes (threads without multiprocessing); 0 = the training thread",
                         Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
@@ -109,7 +115,8 @@ class Config:
                                      SWITCH, flag="multiprocessing")
     max_queue_size: int = knob(10, check=WHOLE)
     # Per-epoch samples
-    sample_length: int = knob(200, "characters in each per-epoch sample", WHOLE)
+    sample_length: int = knob(200, "characters in each per-epoch sample (at most, in a texts run: each is a "
+                              "whole text)", WHOLE)
     sample_temperatures: tuple[float, ...] = knob(
         (0.2, 0.5, 1.0, 1.2), check=Check(lambda v: all(_number(t) and t >= 0 for t in v), "numbers of at least 0"))
 

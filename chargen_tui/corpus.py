@@ -60,10 +60,26 @@ class Split:
     val: np.ndarray  # the last `val_fraction`, contiguous: no training window reaches into it
 
 
-def split_corpus(ids: np.ndarray, seq_len: int, val_fraction: float) -> Split:
-    """Cut the token ids into training and validation parts, or say why the corpus is too short."""
+def split_corpus(ids: np.ndarray, seq_len: int, val_fraction: float, end_of_text: int | None = None) -> Split:
+    """Cut the token ids into training and validation parts, or say why the corpus is too short.
+
+    In a stream of many texts (each ending in `end_of_text`), validation is whole texts from the end,
+    as near `val_fraction` of the ids as whole texts allow; it falls back to a cut inside a text
+    only when no cut between texts leaves both parts long enough (one text, or one dwarfing the rest).
+    """
+    if end_of_text is not None and (cut := _cut_between_texts(ids, seq_len, val_fraction, end_of_text)):
+        return Split(train=ids[:cut], val=ids[cut:])
     val_chars = require_length(len(ids), seq_len, val_fraction)
     return Split(train=ids[: len(ids) - val_chars], val=ids[len(ids) - val_chars:])
+
+
+def _cut_between_texts(ids: np.ndarray, seq_len: int, val_fraction: float, end_of_text: int) -> int | None:
+    starts = np.flatnonzero(ids[:-1] == end_of_text) + 1  # where each text but the first begins
+    usable = starts[_long_enough_parts(len(ids), len(ids) - starts, seq_len)]
+    if not len(usable):
+        return None
+    wanted = len(ids) * val_fraction
+    return int(usable[np.argmin(np.abs((len(ids) - usable) - wanted))])
 
 
 def require_length(chars: int, seq_len: int, val_fraction: float) -> int:
@@ -77,10 +93,13 @@ def require_length(chars: int, seq_len: int, val_fraction: float) -> int:
 
 
 def _long_enough(chars: int, seq_len: int, val_fraction: float) -> bool:
+    return bool(_long_enough_parts(chars, int(chars * val_fraction), seq_len))
+
+
+def _long_enough_parts(chars, val_chars, seq_len: int):
     # Validation needs one window and its last target; training needs one window whatever the
     # epoch's random offset (below seq_len) is, so two windows' length (see data.TrainWindows).
-    val_chars = int(chars * val_fraction)
-    return val_chars >= seq_len + 1 and chars - val_chars >= 2 * seq_len
+    return (val_chars >= seq_len + 1) & (chars - val_chars >= 2 * seq_len)
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -63,7 +63,8 @@ class FixedOnResume(Fixable):
         self.name, self.value, self.saved = name, value, saved
 
     def problem(self, knob: Namer = str) -> str:
-        return f"{knob(self.name)} {self.value} differs from this run's {self.saved}"
+        value, saved = ("none" if v is None else v for v in (self.value, self.saved))
+        return f"{knob(self.name)} {value} differs from this run's {saved}"
 
 
 class CorpusTooShort(Fixable):
@@ -76,6 +77,18 @@ class CorpusTooShort(Fixable):
     def problem(self, knob: Namer = str) -> str:
         return (f"the corpus has {self.chars:,} characters; {knob('seq_len')} {self.seq_len} with "
                 f"{knob('val_fraction')} {self.val_fraction} needs at least {self.minimum:,}")
+
+
+class NoTexts(Fixable):
+    """The texts mode found no text in the corpus (a file of separators only)."""
+    remedy = "check texts, or leave it out to read the file as one stream"
+
+    def __init__(self, corpus: str, mode: str):
+        super().__init__(corpus, mode)
+        self.corpus, self.mode = corpus, mode
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.corpus} has no texts: {knob('texts')} {self.mode} finds only empty ones"
 
 
 class NotDecodable(Fixable):

@@ -32,11 +32,15 @@ def position(epochs_done: int, batches_done: int) -> str:
     return f"epoch {epochs_done + 1}, batch {batches_done}" if batches_done else f"after epoch {epochs_done}"
 
 
+ONE_TEXT = "the texts mode finds one text only in this corpus: it trains as one long text"
+
+
 @dataclass(frozen=True)
 class TrainingStarted:
     run_dir: str
     corpus_name: str
     corpus_chars: int
+    texts: int | None  # how many texts the corpus was cut into; None: one stream
     train_chars: int
     val_chars: int
     vocab_size: int
@@ -70,7 +74,7 @@ class EpochEnd:
 @dataclass(frozen=True)
 class Samples:
     epoch: int
-    prefix: str  # the training text the samples continue
+    prefix: str  # the training text the samples continue ("" in a texts run: they are whole new texts)
     texts: dict[float, str]  # temperature -> continuation
 
 

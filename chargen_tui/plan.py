@@ -14,8 +14,9 @@ from typing import Any
 
 from .config import Config, resume_config
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
-from .errors import AlreadyTrained, NotAFolder, NothingToResume, RunExists, UnseenCharacters
+from .errors import AlreadyTrained, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
+from .texts import TextsMode
 from .vocab import Vocab
 
 
@@ -24,6 +25,7 @@ class RunPlan:
     run: RunDir
     config: Config
     text: str
+    texts: list[str] | None  # the text cut into many texts (config.texts); None: one stream
     vocab: Vocab  # new from the text, or the resumed run's own
     split: Split  # the text's token ids, cut into training and validation parts
     checkpoint: Checkpoint | None  # where a resumed run goes on from; None for a new run
@@ -48,11 +50,16 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     config = resume_config(run.read_config(), dict(changes)) if resume else Config(**changes).validate()
     if text is None:
         text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
-    vocab = run.read_vocab() if resume else Vocab.from_text(text)
-    if resume and (unseen := vocab.unknown_chars(text)):
+    texts = TextsMode(config.texts).split(text) if config.texts else None
+    if texts == []:
+        raise NoTexts(config.corpus or DEFAULT_CORPUS_NAME, config.texts)
+    characters = text if texts is None else "".join(texts)  # a separator is no character of a text
+    vocab = run.read_vocab() if resume else Vocab.from_text(characters, end_of_text=texts is not None)
+    if resume and (unseen := vocab.unknown_chars(characters)):
         raise UnseenCharacters(run.path, unseen)
-    split = split_corpus(vocab.encode(text), config.seq_len, config.val_fraction)
+    ids = vocab.encode(text) if texts is None else vocab.encode_texts(texts)
+    split = split_corpus(ids, config.seq_len, config.val_fraction, vocab.end_of_text)
     checkpoint = run.read_checkpoint() if resume else None
     if checkpoint and checkpoint.epochs_done >= config.epochs:
         raise AlreadyTrained(run.path, checkpoint.epochs_done)
-    return RunPlan(run, config, text, vocab, split, checkpoint)
+    return RunPlan(run, config, text, texts, vocab, split, checkpoint)

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
-from .events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
-                     TrainingStarted, bits, duration, position)
+from .events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+                     Stopped, TrainingStarted, bits, duration, position)
 
 
 class TrainingReport:
@@ -54,11 +54,14 @@ class TrainingReport:
         where = f"resuming at epoch {e.start_epoch}" + (f", batch {e.resumed_batches + 1}" if e.resumed_batches
                                                        else "")
         self.console.print(
-            f"[bold]{e.corpus_name}[/]: {e.corpus_chars:,} characters ({e.train_chars:,} train, "
+            f"[bold]{e.corpus_name}[/]: {f'{e.texts:,} texts, ' if e.texts is not None else ''}"
+            f"{e.corpus_chars:,} characters ({e.train_chars:,} train, "
             f"{e.val_chars:,} validation), {e.vocab_size} tokens; model {e.parameters:,} parameters; "
             f"{e.batches_per_epoch:,} batches an epoch; "
             f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
             highlight=False)
+        if e.texts == 1:
+            self.console.print(f"note: {ONE_TEXT}", highlight=False)
 
     def _progress(self, e: BatchProgress) -> None:
         if not self.live:
@@ -90,11 +93,11 @@ class TrainingReport:
             f"{e.seconds:.1f} s{best}", highlight=False)
 
     def _samples(self, e: Samples) -> None:
-        prefix_tail = e.prefix[-40:].replace("\n", "↵")  # the prefix's end as one line, for context
+        prefix_tail = "…" + e.prefix[-40:].replace("\n", "↵") if e.prefix else ""  # its end as one line, for context
         for temperature, text in e.texts.items():
             self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
                               style="dim")
-            self.console.print(Text.assemble(("…" + prefix_tail, "dim"), (text, "bold")), soft_wrap=True)
+            self.console.print(Text.assemble((prefix_tail, "dim"), (text, "bold")), soft_wrap=True)
 
     def _checkpoint(self, e: CheckpointSaved) -> None:
         best = f"; best model -> {e.best_path}" if e.best_path else ""

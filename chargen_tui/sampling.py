@@ -12,6 +12,9 @@ masked in the model and skipped here: padding and unknown characters leave the s
 
 The same forward pass scores text: `contiguous_loss` is the engine's validation figure.
 
+A model of many short texts (texts.py) reads only the text a prefix ends in, from its start after
+the end-of-text token, and its continuations end where it generates that token.
+
 NumPy only: a run folder's `model.npz` loads without TensorFlow, so generating and the writing
 screen start in a fraction of a second. Keras is imported only to read a run folder without it.
 """
@@ -25,6 +28,7 @@ import numpy as np
 
 from .errors import UserError
 from .run_dir import RunDir
+from .texts import TextsMode, texts_mode
 from .vocab import PAD, Vocab
 
 if TYPE_CHECKING:
@@ -57,16 +61,18 @@ State = list  # per layer: (h, c), each (batch, units)
 
 class Sampler:
     def __init__(self, embedding: np.ndarray, lstms: list[_Layer], dense_kernel: np.ndarray,
-                 dense_bias: np.ndarray, vocab: Vocab, seq_len: int):
+                 dense_bias: np.ndarray, vocab: Vocab, seq_len: int, texts: TextsMode | None = None):
         self.vocab = vocab
         self.seq_len = seq_len
+        self.texts = texts  # how the corpus was cut into texts; None: one stream
         self.lstms = lstms
         self.dense_kernel = dense_kernel
         self.dense_bias = dense_bias
         self.input_table = embedding @ lstms[0].kernel + lstms[0].bias  # (vocab_size, 4 * units)
 
     @classmethod
-    def from_arrays(cls, weights: dict[str, np.ndarray], vocab: Vocab, seq_len: int) -> "Sampler":
+    def from_arrays(cls, weights: dict[str, np.ndarray], vocab: Vocab, seq_len: int,
+                    texts: TextsMode | None = None) -> "Sampler":
         """From the arrays `model.export_weights` names (what model.npz holds)."""
         try:
             embedding, kernel, bias = weights["embedding"], weights["logits/kernel"], weights["logits/bias"]
@@ -78,14 +84,14 @@ class Sampler:
         if embedding.shape[0] != vocab.vocab_size or kernel.shape[1] != vocab.vocab_size:
             raise UserError("the model and vocab.json disagree on the number of characters: "
                             "they come from different runs")
-        return cls(embedding, lstms, kernel, bias, vocab, seq_len)
+        return cls(embedding, lstms, kernel, bias, vocab, seq_len, texts)
 
     @classmethod
-    def from_model(cls, model: "keras.Model", vocab: Vocab, seq_len: int) -> "Sampler":
+    def from_model(cls, model: "keras.Model", vocab: Vocab, seq_len: int, texts: TextsMode | None = None) -> "Sampler":
         """Export the weights of a Keras model built by `model.build_model` (or loaded from model.keras)."""
         from .model import export_weights
 
-        return cls.from_arrays(export_weights(model), vocab, seq_len)
+        return cls.from_arrays(export_weights(model), vocab, seq_len, texts)
 
     @classmethod
     def from_run_dir(cls, run: RunDir) -> "Sampler":
@@ -97,9 +103,9 @@ class Sampler:
         if sampler is None:
             from .model import export_weights, load_model
 
-            vocab = run.read_vocab()
+            config, vocab = run.read_config(), run.read_vocab()
             weights = export_weights(load_model(run.require_model(), vocab.vocab_size))
-            sampler = cls.from_arrays(weights, vocab, run.read_config().seq_len)
+            sampler = cls.from_arrays(weights, vocab, config.seq_len, texts_mode(config.texts))
         return sampler
 
     @classmethod
@@ -107,27 +113,44 @@ class Sampler:
         """The run folder's model from model.npz, in milliseconds; None when it has none for its model.keras."""
         config, vocab = run.read_config(), run.read_vocab()
         weights = run.read_weights()
-        return None if weights is None else cls.from_arrays(weights, vocab, config.seq_len)
+        return None if weights is None else cls.from_arrays(weights, vocab, config.seq_len, texts_mode(config.texts))
+
+    def context(self, prefix: str) -> str:
+        """What the model reads of `prefix`: its last `seq_len` characters; in a texts model, of the text
+        the prefix ends in (shorter than `seq_len`: that text's start, read after the end-of-text token)."""
+        if self.texts is not None:
+            prefix = self.texts.current(prefix)
+        return prefix[-self.seq_len:]
 
     def window(self, prefix: str) -> np.ndarray:
-        """The model's input for a prefix: its last `seq_len` characters, pre-padded with 0 when shorter
-        (as `keras.utils.pad_sequences(..., padding="pre", truncating="pre")` pads)."""
+        """The model's input for a prefix: its context's ids, pre-padded with 0 to `seq_len` (as
+        `keras.utils.pad_sequences(..., padding="pre", truncating="pre")` pads)."""
+        return self._window(self.context(prefix))
+
+    def _window(self, context: str) -> np.ndarray:
+        ids = self.vocab.encode(context)
+        if self.vocab.end_of_text is not None and len(ids) < self.seq_len:  # a text's start
+            ids = np.concatenate([np.array([self.vocab.end_of_text], dtype=np.int32), ids])
         window = np.zeros(self.seq_len, dtype=np.int32)
-        ids = self.vocab.encode(prefix[-self.seq_len:])
         window[self.seq_len - len(ids):] = ids
         return window
 
     def prime(self, prefix: str) -> tuple[State, np.ndarray]:
         """Run the prefix's window through the LSTM once: the state after it and the next character's logits."""
+        return self.prime_context(self.context(prefix))
+
+    def prime_context(self, context: str) -> tuple[State, np.ndarray]:
+        """`prime` for a prefix whose `context` is given."""
         state = self.fresh_state(1)
-        for token in self.window(prefix):
+        for token in self._window(context):
             if token != PAD:
                 state = self.step(state, np.array([token]))
         return state, self.logits(state)
 
     def generate(self, prefix: str, length: int, temperature: float = 1.0, n: int = 1,
                  top_k: int | None = None, seed: int | None = None) -> list[str]:
-        """`n` continuations of `prefix`, each `length` characters (the prefix is not repeated).
+        """`n` continuations of `prefix`, each `length` characters (a texts model's: at most, each ends with
+        its text); the prefix is not repeated.
 
         temperature 0 picks the most likely character (greedy); top_k keeps only the k likeliest.
         The same random `seed` gives the same texts.
@@ -138,16 +161,31 @@ class Sampler:
     def continue_from(self, primed: tuple[State, np.ndarray], length: int, temperature: float, n: int = 1,
                       top_k: int | None = None, rng: np.random.Generator | None = None) -> list[str]:
         """`n` continuations from a state `prime` returned: one prefix, primed once, sampled many times."""
+        return [text for text, _ in self.continue_texts(primed, length, temperature, n, top_k, rng)]
+
+    def continue_texts(self, primed: tuple[State, np.ndarray], length: int, temperature: float, n: int = 1,
+                       top_k: int | None = None, rng: np.random.Generator | None = None,
+                       min_length: int = 0) -> list[tuple[str, bool]]:
+        """`continue_from`, saying of each continuation whether the model ended it: a texts model's ends at
+        the end-of-text token (not included, and not before `min_length` characters) or, cut, after
+        `length` characters; a stream's never ends."""
         rng = rng or np.random.default_rng()
         state = [(np.repeat(h, n, axis=0), np.repeat(c, n, axis=0)) for h, c in primed[0]]
         logits = np.repeat(primed[1], n, axis=0)
         out = np.empty((n, length), dtype=np.int32)
+        ends = np.full(n, length)  # where each row's end-of-text token is (length: none yet)
         for t in range(length):
+            if t < min_length and self.vocab.end_of_text is not None:
+                logits[:, self.vocab.end_of_text] = -np.inf
             tokens = pick(logits, temperature, top_k, rng)
             out[:, t] = tokens
+            if self.vocab.end_of_text is not None:
+                ends[(tokens == self.vocab.end_of_text) & (ends == length)] = t
+                if (ends < length).all():
+                    break
             state = self.step(state, tokens)
             logits = self.logits(state)
-        return [self.vocab.decode(row) for row in out]
+        return [(self.vocab.decode(row[:end]), bool(end < length)) for row, end in zip(out, ends)]
 
     def contiguous_loss(self, ids: np.ndarray, streams: int = 32) -> float:
         """Mean cross-entropy (nats per character) of predicting each token of `ids` from all before it.

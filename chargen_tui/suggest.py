@@ -47,24 +47,24 @@ class Primes:
         self._states: OrderedDict[str, tuple] = OrderedDict()
 
     def prime(self, prefix: str) -> tuple:
-        window = prefix[-self.sampler.seq_len:]  # all that `Sampler.prime` reads of the prefix
-        if window in self._states:
-            self._states.move_to_end(window)
+        context = self.sampler.context(prefix)  # all that `Sampler.prime` reads of the prefix
+        if context in self._states:
+            self._states.move_to_end(context)
         else:
-            self._states[window] = self.sampler.prime(window)
+            self._states[context] = self.sampler.prime_context(context)
             if len(self._states) > REMEMBERED:
                 self._states.popitem(last=False)
-        return self._states[window]
+        return self._states[context]
 
     def has(self, prefix: str) -> bool:
         """Is the window of `prefix` primed already?"""
-        return prefix[-self.sampler.seq_len:] in self._states
+        return self.sampler.context(prefix) in self._states
 
     def likely_next(self, prefix: str, count: int) -> list[str]:
         """The `count` characters the model finds likeliest after `prefix`."""
         logits = self.prime(prefix)[1][0]
-        best = [int(i) for i in np.argsort(logits)[::-1] if i != 0][:count]  # 0 is padding
-        return [self.sampler.vocab.decode([i]) for i in best]
+        best = [int(i) for i in np.argsort(logits)[::-1] if i not in (0, self.sampler.vocab.end_of_text)]
+        return [self.sampler.vocab.decode([i]) for i in best[:count]]  # 0 is padding
 
 
 def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGESTION_CHARS,

@@ -49,13 +49,14 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
         ReportProgress(position, on_event), WriteProgressFile(position, run), stopper,
         evaluation,
         RecordEpoch(position, evaluation, run, run.read_metrics()[:epochs_done], on_event),
-        SampleTexts(position, evaluation, run, run.read_samples()[:epochs_done], plan.text[:len(plan.split.train)],
-                    on_event),
+        SampleTexts(position, evaluation, run, run.read_samples()[:epochs_done],
+                    plan.text[:len(plan.split.train)] if plan.texts is None else None, on_event),
         SaveBest(position, evaluation, run),
         checkpointer,
     ]
     on_event(TrainingStarted(
         run_dir=str(run.path), corpus_name=plan.corpus_name, corpus_chars=len(plan.text),
+        texts=None if plan.texts is None else len(plan.texts),
         train_chars=len(plan.split.train), val_chars=len(plan.split.val), vocab_size=plan.vocab.vocab_size,
         parameters=model.count_params(), epochs=config.epochs, batches_per_epoch=dataset.batches_per_epoch,
         start_epoch=epochs_done + 1, resumed_batches=batches_done))

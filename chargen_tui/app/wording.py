@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from ..config import display_name
 from ..errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
-                      NotDecodable, NothingToResume, Remedy, RunExists, UnseenCharacters, UserError, word)
+                      NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from ..events import Failed
 
 # What to do about each kind of error the core raises, in keys and fields (see errors.word).
 REMEDIES: dict[type, Remedy] = {
+    NoTexts: "check the texts field, or empty it to read the file as one stream",
     FixedOnResume: "F6 resumes with the run's own settings; F5 starts a new run in another run folder",
     CorpusTooShort: "give a longer text or a smaller seq len",
     NotDecodable: lambda error: "put its encoding in the encoding field, e.g. latin-1" if error.utf8

@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState
 
 from ...config import knobs
 from ...errors import UserError
-from ...events import (BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples, Stopped,
-                       TrainingStarted, duration, position)
+from ...events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+                       Stopped, TrainingStarted, duration, position)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
 from ..wording import say, say_failed
@@ -197,8 +197,11 @@ class TrainingScreen(Screen):
         resumed_at = started.start_epoch - 1 + started.resumed_batches / started.batches_per_epoch
         self.points["batch"] = [p for p in self.points["batch"] if p[0] <= resumed_at]
         self._show_history(RunDir(started.run_dir))
+        texts = f"{started.texts:,} texts, " if started.texts is not None else ""
         self._status(f"training {started.parameters:,} parameters on {started.corpus_name} "
-                     f"({started.train_chars:,} characters, {started.vocab_size} tokens)")
+                     f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)")
+        if started.texts == 1:
+            self.notify(ONE_TEXT, severity="warning")
 
     def _show_checkpoint(self, saved: CheckpointSaved) -> None:
         if saved.best_path:

@@ -11,7 +11,8 @@ from textual.widgets import Static
 def render_samples(epoch: int, prefix: str, texts: dict[str, str]) -> Group:
     """The prefix's end (dim), then one line per temperature: its sample, newlines shown as ⏎."""
     lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  continuing …", "dim"),  # the end of the prefix
-                           (prefix[-60:].replace("\n", "⏎"), "dim italic"))]
+                           (prefix[-60:].replace("\n", "⏎"), "dim italic")) if prefix
+             else Text.assemble((f"epoch {epoch}", "bold"), ("  new texts", "dim"))]  # a texts run's
     for temperature, sample in texts.items():
         lines.append(Text.assemble((f"T {float(temperature):.1f} ", "bold cyan"), sample.replace("\n", "⏎ ")))
     return Group(*lines)
