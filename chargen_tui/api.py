@@ -201,22 +201,28 @@ def _train_in_thread(plan: RunPlan, emit: Subscriber, stop: threading.Event) -> 
     from .training import train as run_training  # imports TensorFlow (seconds)
 
     outcome: list[Any] = []
+    done = threading.Event()
 
     def work() -> None:
         try:
             outcome.append(run_training(plan, emit, stop))
         except BaseException as error:  # handed to the calling thread, raised there
             outcome.append(error)
+        finally:
+            done.set()
 
     thread = threading.Thread(target=work, name="chargen-tui training")
     thread.start()
-    while thread.is_alive():
+    # Waiting on an Event, not on join(): a KeyboardInterrupt inside join() can leave the thread
+    # marked as ended while it runs on (CPython issue 90882).
+    while not done.is_set():
         try:
-            thread.join(0.2)
+            done.wait(0.2)
         except KeyboardInterrupt:
             if stop.is_set():
                 raise
             stop.set()
+    thread.join()
     if isinstance(outcome[0], BaseException):
         raise outcome[0]
     return outcome[0]

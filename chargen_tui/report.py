@@ -21,7 +21,7 @@ class TrainingReport:
 
     def __init__(self, console: Console, plain_every: float = 30.0):
         self.console = console
-        self.live = console.is_terminal
+        self.live = console.is_terminal or console.is_jupyter  # Rich draws live progress in a notebook too
         self.plain_every = plain_every
         self.last_plain = time.monotonic()
         self.progress: Progress | None = None

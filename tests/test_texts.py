@@ -268,3 +268,49 @@ async def test_the_writing_screen_continues_the_current_text_only(texts_run, tmp
         text, _ = sampler.continue_texts(sampler.prime("Never"), 40, screen.temperature,
                                              rng=np.random.default_rng(SAMPLE_SEED))[0]
         assert editor.suggestion == text
+
+
+def test_a_file_of_one_text_trains_and_says_so_once(tmp_path):
+    import dataclasses
+    import io
+
+    from rich.console import Console
+
+    from chargen_tui.events import TrainingStarted
+    from chargen_tui.report import TrainingReport
+
+    plan = plan_run(RunDir(tmp_path / "run"), tiny(texts="paragraphs"), text="one long text\n" * 200)
+    assert len(plan.texts) == 1
+    out = io.StringIO()
+    started = TrainingStarted(run_dir="r", corpus_name="c", corpus_chars=2800, texts=1, train_chars=2500,
+                              val_chars=280, vocab_size=12, parameters=100, epochs=1, batches_per_epoch=5,
+                              start_epoch=1, resumed_batches=0)
+    report = TrainingReport(Console(file=out, width=200))
+    report(started)
+    report(dataclasses.replace(started, texts=2))
+    assert out.getvalue().count("finds one text only") == 1
+
+
+def test_interrupting_the_api_stops_after_the_batch_with_a_checkpoint(tmp_path):
+    """A notebook's interrupt is a KeyboardInterrupt in the thread that called train()."""
+    import os
+    import signal
+    import time
+
+    code = (f"import chargen_tui as cg, sys\n"
+            f"def show(event):\n"
+            f"    print(type(event).__name__, flush=True)\n"
+            f"model = cg.train({str(PROVERBS)!r}, out={str(tmp_path / 'run')!r}, texts='lines', quiet=True,\n"
+            f"                 on_event=show, **{tiny(epochs=50)!r})\n"
+            f"print('returned', model, flush=True)\n")
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    seen = []
+    deadline = time.monotonic() + 120
+    while "EpochEnd" not in seen and time.monotonic() < deadline:
+        seen.append(process.stdout.readline().strip())
+    os.kill(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert "Stopped" in out and "returned <chargen_tui.Model" in out
+    assert RunDir(tmp_path / "run").read_checkpoint() is not None
