@@ -13,6 +13,7 @@ import importlib
 import json
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from rich.console import Console
 
 from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, load, prepare, train_plan
 from .config import default, display_name, knob_type, settings
+from .control import printable
 from .document import open_document
 from .errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
                      NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
@@ -49,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before training started (it has its own handler once it runs)
         return 130
 
+
+_C1 = re.compile("[\x7f-\x9f]")
 
 # What to do about each kind of error the core raises, in flags (see errors.word).
 REMEDIES: dict[type, Remedy] = {
@@ -139,10 +143,10 @@ def _generate(args: argparse.Namespace) -> int:
         _note(f"{cut} of {len(generated)} texts did not end within --max-length {args.max_length:,} characters: "
               "they are cut there")
     output = _format(generated, model.is_texts, jsonl=args.jsonl, one_per_line=bool(args.out))
-    if args.out:
+    if args.out:  # a file gets what the model wrote, control characters included
         atomic_write_text(Path(args.out), output)
     else:
-        sys.stdout.write(output)
+        sys.stdout.write(printable(output))  # a terminal would obey them
         sys.stdout.flush()
     return 0
 
@@ -150,9 +154,9 @@ def _generate(args: argparse.Namespace) -> int:
 def _format(generated: list[Generated], texts: bool, jsonl: bool, one_per_line: bool) -> str:
     """JSON lines; or, for a file of a texts model's texts, one per line (a line break inside a text as
     \\n, a backslash as \\\\); else the texts with a blank line between them."""
-    if jsonl:
-        return "".join(json.dumps({"text": g.text, **({"ended": g.ended} if texts else {})}, ensure_ascii=False)
-                       + "\n" for g in generated)
+    if jsonl:  # JSON escapes C0 itself; DEL and C1 too, here
+        return "".join(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(
+            {"text": g.text, **({"ended": g.ended} if texts else {})}, ensure_ascii=False)) + "\n" for g in generated)
     if texts and one_per_line:
         return "".join(g.text.replace("\\", "\\\\").replace("\n", "\\n") + "\n" for g in generated)
     return "\n".join(g.text + "\n" for g in generated)

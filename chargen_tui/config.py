@@ -64,6 +64,9 @@ def knob(default: Any, help: str | None = None, check: Check | None = None, *, f
 class Config:
     corpus: str | None = None  # a text file; None trains on the embedded default corpus
     encoding: str = knob("utf-8", "the corpus' text encoding")
+    keep_control: bool = knob(False, "keep terminal escape sequences (colour codes...) and control characters "
+                              "other than tab and newline in the corpus; by default they are removed", SWITCH,
+                              fixed_on_resume=True, before=True)
     texts: str | None = knob(None, "read the corpus as many short texts, each ended by a token of its own: "
                              "lines (one per line), paragraphs (between blank lines) or sep:LINE (between "
                              "lines equal to LINE, e.g. sep:%); none = one stream",

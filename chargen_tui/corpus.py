@@ -34,11 +34,17 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     codec = _codec(encoding)
     data = _read_bytes(path)
     nul = data.find(b"\0", 0, _BINARY_SNIFF_BYTES)
-    if nul >= 0 and not codec.name.startswith(("utf-16", "utf-32")):  # these are full of NULs
+    # A binary file has NULs everywhere; a text may hold a stray one (removed with the other control
+    # characters). UTF-16 and UTF-32 are full of them.
+    if nul >= 0 and _mostly_nul(data[:_BINARY_SNIFF_BYTES]) and not codec.name.startswith(("utf-16", "utf-32")):
         raise UserError(f"{path} looks like a binary file (NUL byte at offset {nul}): "
                         "give a plain-text file")
     text = _decode(path, data, encoding)
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _mostly_nul(head: bytes) -> bool:
+    return head.count(b"\0") * 100 > len(head)  # more than one byte in a hundred
 
 
 def default_corpus() -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .corpus import read_text
 from .errors import UserError
-from .files import atomic_write_text, cache_dir
+from .files import atomic_write_text, cache_dir, private_folder
 
 
 def open_document(path: Path) -> str:
@@ -49,8 +49,11 @@ class Autosave:
         self.document = key
 
     def write(self, text: str) -> None:
+        # A draft is private whatever the umask (on a shared host, others could read it): 0600 in a
+        # 0700 folder, as vim's swap files are.
+        private_folder(self.path.parent)
         atomic_write_text(self.path, json.dumps({"document": self.document, "text": text,
-                                                 "saved_at": time.time()}, ensure_ascii=False))
+                                                 "saved_at": time.time()}, ensure_ascii=False), private=True)
 
     def read(self) -> Recovery | None:
         """The text left by an editor that did not end cleanly, if any (None when unreadable)."""

@@ -35,12 +35,18 @@ def position(epochs_done: int, batches_done: int) -> str:
 ONE_TEXT = "the texts mode finds one text only in this corpus: it trains as one long text"
 
 
+def controls_removed(count: int) -> str:
+    return (f"removed {count:,} terminal escape sequence{'s' if count != 1 else ''} and control "
+            "characters from the corpus, so that the model never learns to write them")
+
+
 @dataclass(frozen=True)
 class TrainingStarted:
     run_dir: str
     corpus_name: str
     corpus_chars: int
     texts: int | None  # how many texts the corpus was cut into; None: one stream
+    controls_removed: int  # terminal escape sequences and control characters taken out of the corpus
     train_chars: int
     val_chars: int
     vocab_size: int

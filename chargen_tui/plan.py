@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import Config, resume_config
+from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
 from .errors import AlreadyTrained, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
@@ -29,6 +30,7 @@ class RunPlan:
     vocab: Vocab  # new from the text, or the resumed run's own
     split: Split  # the text's token ids, cut into training and validation parts
     checkpoint: Checkpoint | None  # where a resumed run goes on from; None for a new run
+    controls_removed: int = 0  # terminal escape sequences and control characters taken out of the text
 
     @property
     def corpus_name(self) -> str:
@@ -50,6 +52,7 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     config = resume_config(run.read_config(), dict(changes)) if resume else Config(**changes).validate()
     if text is None:
         text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
+    text, controls_removed = (text, 0) if config.keep_control else strip_control(text)
     texts = TextsMode(config.texts).split(text) if config.texts else None
     if texts == []:
         raise NoTexts(config.corpus or DEFAULT_CORPUS_NAME, config.texts)
@@ -62,4 +65,4 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     checkpoint = run.read_checkpoint() if resume else None
     if checkpoint and checkpoint.epochs_done >= config.epochs:
         raise AlreadyTrained(run.path, checkpoint.epochs_done)
-    return RunPlan(run, config, text, texts, vocab, split, checkpoint)
+    return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed)

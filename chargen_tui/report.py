@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
-from .events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+from .control import printable
+from .events import (ONE_TEXT, controls_removed, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
                      Stopped, TrainingStarted, bits, duration, position)
 
 
@@ -62,6 +63,9 @@ class TrainingReport:
             highlight=False)
         if e.texts == 1:
             self.console.print(f"note: {ONE_TEXT}", highlight=False)
+        if e.controls_removed:
+            self.console.print(f"note: {controls_removed(e.controls_removed)} (--keep-control keeps them)",
+                               highlight=False)
 
     def _progress(self, e: BatchProgress) -> None:
         if not self.live:
@@ -97,7 +101,8 @@ class TrainingReport:
         for temperature, text in e.texts.items():
             self.console.rule(f"[dim]epoch {e.epoch} sample, temperature {temperature:g}", align="left",
                               style="dim")
-            self.console.print(Text.assemble((prefix_tail, "dim"), (text, "bold")), soft_wrap=True)
+            self.console.print(Text.assemble((printable(prefix_tail), "dim"), (printable(text), "bold")),
+                               soft_wrap=True)
 
     def _checkpoint(self, e: CheckpointSaved) -> None:
         best = f"; best model -> {e.best_path}" if e.best_path else ""

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 
+from .control import printable
+
 if TYPE_CHECKING:
     from .sampling import Sampler
 
@@ -90,7 +92,7 @@ def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGE
 def _distinct(texts: list[str], count: int) -> list[str]:
     lines: list[str] = []
     for text in texts:
-        line = text.split("\n", 1)[0]
+        line = printable(text.split("\n", 1)[0])  # a terminal would obey a control character
         if line and line not in lines:
             lines.append(line)
     return lines[:count]

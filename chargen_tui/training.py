@@ -56,7 +56,7 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
     ]
     on_event(TrainingStarted(
         run_dir=str(run.path), corpus_name=plan.corpus_name, corpus_chars=len(plan.text),
-        texts=None if plan.texts is None else len(plan.texts),
+        texts=None if plan.texts is None else len(plan.texts), controls_removed=plan.controls_removed,
         train_chars=len(plan.split.train), val_chars=len(plan.split.val), vocab_size=plan.vocab.vocab_size,
         parameters=model.count_params(), epochs=config.epochs, batches_per_epoch=dataset.batches_per_epoch,
         start_epoch=epochs_done + 1, resumed_batches=batches_done))

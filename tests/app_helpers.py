@@ -87,6 +87,11 @@ class Tmux:
     def close(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True, timeout=30)
 
+    def cursor(self) -> tuple[int, int]:
+        """The cursor's (column, row) in the pane, columns as the terminal counts them."""
+        x, y = self("display-message", "-p", "-t", "app", "#{cursor_x} #{cursor_y}").split()
+        return int(x), int(y)
+
     def screen(self, styles: bool = False) -> list[str]:
         return self("capture-pane", "-p", *(["-e"] if styles else []), "-t", "app").splitlines()
 
@@ -102,6 +107,13 @@ class Tmux:
     def wait_for_model(self) -> None:
         self.wait_for(lambda lines: any("model: run" in line and "loading" not in line for line in lines),
                       "the model to load")
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: East Asian wide and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def wait_until(condition, what: str, timeout: float = 30.0) -> None:

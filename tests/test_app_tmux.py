@@ -70,3 +70,55 @@ def test_a_dropped_terminal_leaves_the_unsaved_text_in_the_autosave_copy(tmp_pat
         tmux.close()
     assert not document.exists()  # nothing was written over the user's file
     assert Autosave(document, tmp_path / "cache" / "chargen-tui" / "autosave").read().text == "Words never saved"
+
+
+def chinese_text(chars: int, seed: int = 0) -> str:
+    """Lines of five characters, as Tang quatrains are, from a few dozen common ones."""
+    import random
+
+    common = "春風花月山水雲天人心明日夜年白長江上不有一無時來去歸見中行秋雨"
+    rng = random.Random(seed)
+    lines = []
+    while sum(map(len, lines)) < chars:
+        lines.append("".join(rng.choice(common) for _ in range(5)) + rng.choice("，。") + "\n")
+    return "".join(lines)[:chars]
+
+
+@pytest.fixture(scope="module")
+def chinese_run(tmp_path_factory):
+    from chargen_tui.run_dir import RunDir
+
+    from .helpers import train_tiny
+
+    run = RunDir(tmp_path_factory.mktemp("chinese") / "run")
+    train_tiny(run, chinese_text(20000), epochs=2, units=32)
+    return run
+
+
+def test_double_width_text_gets_its_ghost_right_after_the_cursor(tmp_path, chinese_run):
+    """CJK characters take two columns: the ghost must start at the cursor's column, Tab accept it,
+    and the cursor land after it."""
+    from .app_helpers import display_width
+
+    document = tmp_path / "poem.txt"
+    tmux = Tmux(tmp_path)
+    tmux.write(chinese_run, document)
+    typed = "春風花月"
+    try:
+        tmux.wait_for_model()
+        tmux.type(typed)
+        line = tmux.wait_for(lambda lines: lines[0].strip().startswith(typed) and len(lines[0].strip()) > len(typed),
+                             "ghost text after the typed text")[0]
+        left = len(line) - len(line.lstrip(" "))  # the screen's padding
+        assert line[left + len(typed)] != " "  # drawn from the cursor's column on: no gap, nothing overwritten
+        assert tmux.cursor() == (left + display_width(typed), 0)
+        tmux.press("Tab")
+        tmux.press("C-s")
+        wait_until(lambda: document.exists() and len(document.read_text(encoding="utf-8")) > len(typed),
+                   "ctrl+s to save the accepted text")
+        accepted = document.read_text(encoding="utf-8")
+        assert accepted.startswith(typed) and "\n" not in accepted
+        assert tmux.cursor() == (left + display_width(accepted), 0)  # after the accepted text, in columns
+        assert tmux.screen()[0][left:].startswith(accepted)
+    finally:
+        tmux.close()

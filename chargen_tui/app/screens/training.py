@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from ...config import knobs
 from ...errors import UserError
-from ...events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+from ...events import (ONE_TEXT, controls_removed, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
                        Stopped, TrainingStarted, duration, position)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
@@ -202,6 +202,8 @@ class TrainingScreen(Screen):
                      f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)")
         if started.texts == 1:
             self.notify(ONE_TEXT, severity="warning")
+        if started.controls_removed:
+            self.notify(f"{controls_removed(started.controls_removed)} (the keep control switch keeps them)")
 
     def _show_checkpoint(self, saved: CheckpointSaved) -> None:
         if saved.best_path:

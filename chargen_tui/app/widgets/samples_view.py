@@ -7,9 +7,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ...control import printable
+
 
 def render_samples(epoch: int, prefix: str, texts: dict[str, str]) -> Group:
-    """The prefix's end (dim), then one line per temperature: its sample, newlines shown as ⏎."""
+    """The prefix's end (dim), then one line per temperature: its sample, newlines shown as ⏎ (and any
+    control character as its picture: a terminal would obey it)."""
+    prefix, texts = printable(prefix), {t: printable(sample) for t, sample in texts.items()}
     lines = [Text.assemble((f"epoch {epoch}", "bold"), ("  continuing …", "dim"),  # the end of the prefix
                            (prefix[-60:].replace("\n", "⏎"), "dim italic")) if prefix
              else Text.assemble((f"epoch {epoch}", "bold"), ("  new texts", "dim"))]  # a texts run's
