@@ -1,12 +1,14 @@
 """Quality per CPU-second: validation loss against wall-clock time, training with the project's defaults.
 
     python benchmarks/quality.py --corpus ../shared/corpora/tinyshakespeare.txt --budget 600
+    python benchmarks/quality.py --corpus ... --budget 600 --limit   # the default epochs cut at 600 s
     python benchmarks/quality.py --corpus ... --budget 300 --set units=384 --set dropout=0.2   # a variant
     python benchmarks/quality.py --corpus ... --evaluate chargen_tui/pretrained   # a trained model only
 
 Trains with the engine (`chargen_tui.training.train`, the defaults of `chargen_tui.config.Config`
-unless `--set` changes one) for `--budget` seconds of training, then stops it as `--time-limit`
-does. Prints one line per evaluation: the engine's own, after each epoch, on its validation split
+unless `--set` changes one) for `--budget` seconds of training, planned for them as `--time-budget`
+plans (or, with `--limit`, the default epochs' schedule stopped there as `--time-limit` stops it).
+Prints one line per evaluation: the engine's own, after each epoch, on its validation split
 (the last 10% of the corpus, read contiguously: each character predicted from all the text before
 it), and, last, the final figure: the model as it stood when the budget ran out (the checkpoint the
 stop wrote; its weight average, which the engine evaluates and saves), evaluated the same way, and
@@ -101,7 +103,9 @@ def parse_setting(text: str) -> tuple[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True)
-    parser.add_argument("--budget", type=float, help="seconds of training")
+    parser.add_argument("--budget", type=float, help="seconds of training, as --time-budget plans them")
+    parser.add_argument("--limit", action="store_true", help="cut the default epochs' schedule at --budget "
+                        "instead, as --time-limit does (how budgets were measured before --time-budget)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change one of Config's defaults (repeatable)")
     parser.add_argument("--out", help="run folder to keep (default: a temporary one)")
@@ -129,9 +133,11 @@ def train_for_budget(args: argparse.Namespace) -> None:
     changes = dict(parse_setting(s) for s in args.set)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = RunDir(args.out or Path(tmp) / "run")
-        plan = plan_run(run_dir, {"corpus": args.corpus, "time_limit": args.budget, **changes})
+        budget = {"time_limit": args.budget} if args.limit else {"time_budget": args.budget}
+        plan = plan_run(run_dir, {"corpus": args.corpus, **budget, **changes})
         config, text = plan.config, plan.text
-        print(f"corpus {args.corpus}: {len(text):,} chars; budget {args.budget:g} s; "
+        print(f"corpus {args.corpus}: {len(text):,} chars; budget {args.budget:g} s "
+              f"({'--time-limit' if args.limit else '--time-budget'}); "
               f"changed from the defaults: {changes or 'nothing'}", flush=True)
         curve = Curve()
         stop = threading.Event()  # Ctrl-C ends the budget early, with the final evaluation

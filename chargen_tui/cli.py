@@ -25,7 +25,7 @@ from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, loa
 from .config import default, display_name, knob_type, settings
 from .control import printable
 from .document import open_document
-from .errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
+from .errors import (AlreadyTrained, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
                      NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
 from .pretrained import default_run_dir
@@ -65,6 +65,7 @@ REMEDIES: dict[type, Remedy] = {
     NotAFolder: "choose another --out",
     NotARunFolder: lambda error: f"train one with `chargen-tui train CORPUS --out {error.path}`",
     AlreadyTrained: "pass a larger --epochs to train further",
+    BudgetSpent: "write with it, or start a new --out with a larger --time-budget",
     UnseenCharacters: "resume with the run's own corpus, or start a new --out",
     DamagedRun: "start a new run with another --out",
 }

@@ -98,6 +98,11 @@ class Config:
                                "over about 1/(1 - this) steps; 0 = the weights themselves",
                                between(0, 1, "at least 0 and below 1 (e.g. 0.998; 0 = no averaging)"),
                                fixed_on_resume=True, before=0.0)
+    sampled_softmax: int = knob(512, "a vocabulary over 4 times this size (Chinese, Japanese) trains its output "
+                                "layer against this many sampled characters, not all: several times faster; "
+                                "validation and generation use them all; 0 = always all",
+                                Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                                      "0 (always the full softmax) or more"), fixed_on_resume=True, before=0)
     mixed_precision: bool = knob(True, "bfloat16 matrix products (on CPUs with AVX512_BF16 or AMX; float32 "
                                  "weights and logits); false = all float32", SWITCH, fixed_on_resume=True)
     seed: int = knob(0, "fixes the initial weights, the data order and the samples",
@@ -107,6 +112,11 @@ class Config:
                                Check(lambda v: _number(v) and 0 < v < 0.5, "between 0 and 0.5 (e.g. 0.1)"),
                                fixed_on_resume=True)
     # This session
+    time_budget: float | None = knob(None, "plan the run for this many seconds of training: the learning rate "
+                                     "holds its peak, decays over the last fifth of the time, and the run ends "
+                                     "there, its last model evaluated and saved (--epochs is then no limit)",
+                                     Check(lambda v: v is None or (_number(v) and v > 0),
+                                           "a positive number of seconds"), fixed_on_resume=True, metavar="SECONDS")
     time_limit: float | None = knob(None, "stop cleanly (resumable) after this many seconds of training",
                                     Check(lambda v: v is None or (_number(v) and v > 0),
                                           "a positive number of seconds"), metavar="SECONDS")

@@ -147,6 +147,18 @@ class AlreadyTrained(RunFolderError):
         return f"{self.path} has trained {self.epochs_done} epochs already"
 
 
+class BudgetSpent(RunFolderError):
+    """A time-budget run resumed after its budget was spent: its schedule is over."""
+    remedy = "write with it, or start a new run folder with a larger time budget"
+
+    def __init__(self, path: Path, budget: float):
+        super().__init__(path, budget)
+        self.budget = budget
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{self.path} has trained its {knob('time_budget')} of {self.budget:g} s already"
+
+
 class UnseenCharacters(RunFolderError):
     """A resumed run's corpus holds characters that its vocabulary lacks."""
     remedy = "resume with the run's own corpus, or start a new run folder"

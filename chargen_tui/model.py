@@ -4,6 +4,12 @@ Input: `(batch, time)` int32 token ids, pre-padded with 0 when shorter than the 
 Embedding masks index 0, so padding (and unknown characters) are skipped by the LSTM: a padded prefix
 gives the same prediction as the bare prefix from a fresh state, as in training.
 Output: logits `(batch, time, vocab_size)`, a next-character prediction at every position.
+
+A large vocabulary (Chinese: ~6,000 characters) makes the full softmax most of a training step's
+work: the logits of every position over every character, and their gradient. There the training
+model (`SampledSoftmaxLSTM`, the same layers) trains the output layer against a few hundred
+sampled characters instead (see `sampled_softmax_loss`); the model a user gets, the validation
+loss and generation use the full softmax.
 """
 
 from __future__ import annotations
@@ -20,9 +26,20 @@ from .errors import UserError
 def build_model(config: Config, vocab_size: int, steps_per_epoch: int) -> keras.Model:
     """The training model, compiled; `steps_per_epoch` sets the length of the learning-rate decay."""
     keras.utils.set_random_seed(config.seed)
-    model = _architecture(config, vocab_size, MIXED if config.mixed_precision and native_bfloat16() else "float32")
+    dtype = MIXED if config.mixed_precision and native_bfloat16() else "float32"
+    if samples_output(config, vocab_size):
+        model = SampledSoftmaxLSTM(vocab_size, config.embedding_dim, config.units, config.layers, config.dropout,
+                                   config.sampled_softmax, config.seed, compute_dtype=dtype)
+        model.build((None, None))
+    else:
+        model = _architecture(config, vocab_size, dtype)
     compile_model(model, config, steps_per_epoch)
     return model
+
+
+def samples_output(config: Config, vocab_size: int) -> bool:
+    """Does this run train its output layer on sampled characters? (Only where they are few of many.)"""
+    return 0 < config.sampled_softmax and 4 * config.sampled_softmax < vocab_size
 
 
 def inference_copy(model: keras.Model, config: Config, vocab_size: int,
@@ -35,9 +52,13 @@ def inference_copy(model: keras.Model, config: Config, vocab_size: int,
     rounding.
     """
     copy = _architecture(config, vocab_size, "float32")
-    copy.set_weights(model.get_weights())
-    if trainable is not None:
+    for layer in copy.layers:  # by name: the training model may be a SampledSoftmaxLSTM
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    if trainable is not None:  # both models hold their trainable variables in the same order
         for variable, value in zip(copy.trainable_variables, trainable, strict=True):
+            if tuple(variable.shape) != value.shape:
+                raise UserError("the weight average does not match its model: start a new run")
             variable.assign(value)
     return copy
 
@@ -74,16 +95,103 @@ def _architecture(config: Config, vocab_size: int, dtype: str) -> keras.Model:
     return keras.Model(tokens, logits, name="chargen_lstm")
 
 
+@keras.saving.register_keras_serializable(package="chargen_tui")
+class SampledSoftmaxLSTM(keras.Model):
+    """`_architecture`'s layers, by the same names, trained with `sampled_softmax_loss`.
+
+    Called in training it returns the last layer's hidden states, which `compute_loss` scores
+    against `samples` sampled characters; called otherwise it returns the full logits. Everything
+    else of `fit` (the loss's running mean, gradients, clipping, the optimizer) is Keras' own.
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int, units: int, layers: int, dropout: float,
+                 samples: int, seed: int, compute_dtype: str = "float32", **kwargs):
+        super().__init__(name=kwargs.pop("name", "chargen_lstm"), **kwargs)
+        self.arguments = dict(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units, layers=layers,
+                              dropout=dropout, samples=samples, seed=seed, compute_dtype=compute_dtype)
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding",
+                                                dtype=compute_dtype)
+        self.lstms = [keras.layers.LSTM(units, return_sequences=True, name=f"lstm_{i}", dtype=compute_dtype)
+                      for i in range(1, layers + 1)]
+        self.dropouts = [keras.layers.Dropout(dropout, name=f"dropout_{i}", dtype=compute_dtype)
+                         for i in range(1, layers + 1)] if dropout else []
+        self.logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")
+
+    def build(self, input_shape) -> None:
+        self.embedding.build(input_shape)
+        shape = (*input_shape, self.arguments["embedding_dim"])
+        for lstm in self.lstms:
+            lstm.build(shape)
+            shape = (*input_shape, self.arguments["units"])
+        self.logits.build(shape)
+
+    def call(self, tokens, training: bool = False):
+        x, mask = self.embedding(tokens), self.embedding.compute_mask(tokens)
+        for i, lstm in enumerate(self.lstms):
+            x = lstm(x, mask=mask, training=training)
+            if self.dropouts:
+                x = self.dropouts[i](x, training=training)
+        return x if training else self.logits(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training: bool = True):
+        import tensorflow as tf
+
+        hidden = tf.cast(tf.reshape(y_pred, (-1, self.arguments["units"])), tf.float32)
+        step = tf.cast(self.optimizer.iterations, tf.int64)
+        return sampled_softmax_loss(hidden, tf.reshape(y, (-1,)), self.logits.kernel, self.logits.bias,
+                                    self.arguments["samples"], tf.stack([tf.constant(self.arguments["seed"], tf.int64), step]))
+
+    def get_config(self) -> dict:
+        return {**self.arguments, "name": self.name}
+
+
+def sampled_softmax_loss(hidden, targets, kernel, bias, samples: int, seed):
+    """The cross-entropy of `targets`, its softmax's normaliser estimated from `samples` sampled
+    characters by importance sampling (Bengio and Senecal 2008): the target's own term plus each
+    sample's divided by its expected count. That estimate is unbiased, so the loss (and the running
+    loss a user watches) estimates the full one; `tf.nn.sampled_softmax_loss` corrects the target's
+    term too, which gives a figure of another scale.
+
+    Characters are drawn log-uniformly over the indices, which the vocabulary orders by frequency
+    (index 1 the most frequent; padding, 0, never), with replacement; a sample equal to the target is
+    left out (the target's term counts it). The draw is a stateless function of `seed` (the run's
+    seed and the step), so that a resumed run draws what an uninterrupted one would: `tf.nn`'s
+    samplers keep a hidden state.
+    """
+    import tensorflow as tf
+
+    classes = tf.cast(tf.shape(kernel)[1] - 1, tf.float64)  # characters: 1 .. classes
+    uniform = tf.random.stateless_uniform((samples,), seed=seed, dtype=tf.float64)
+    drawn = tf.clip_by_value(tf.floor(tf.exp(uniform * tf.math.log(classes + 1.0))), 1.0, classes)
+
+    def log_expected(index):  # log(samples * P(index)), P(r + 1) = log((r + 2) / (r + 1)) / log(classes + 1)
+        index = tf.cast(index, tf.float64)
+        probability = tf.math.log((index + 1.0) / index) / tf.math.log(classes + 1.0)
+        return tf.cast(tf.math.log(samples * probability), tf.float32)
+
+    sampled = tf.cast(drawn, tf.int32)
+    targets = tf.cast(targets, tf.int32)
+    true_logits = tf.reduce_sum(hidden * tf.gather(tf.transpose(kernel), targets), axis=1) + tf.gather(bias, targets)
+    sampled_logits = tf.matmul(hidden, tf.gather(kernel, sampled, axis=1)) + tf.gather(bias, sampled) \
+        - log_expected(sampled)
+    sampled_logits = tf.where(targets[:, None] == sampled[None, :], tf.float32.min, sampled_logits)
+    logits = tf.concat([true_logits[:, None], sampled_logits], axis=1)
+    return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=1) - true_logits)
+
+
 def compile_model(model: keras.Model, config: Config, steps_per_epoch: int) -> None:
     # The rate is a function of the optimizer's step count, which the checkpoint keeps: a resumed
     # run continues the same schedule, bit for bit. The decay spans the run's first `epochs`.
-    learning_rate = keras.optimizers.schedules.CosineDecay(
+    # A time-budget run's rate is set before each batch (callbacks.FollowBudget): a variable here.
+    learning_rate = float(config.learning_rate) if config.time_budget else keras.optimizers.schedules.CosineDecay(
         config.learning_rate, decay_steps=max(1, config.epochs * steps_per_epoch),
         alpha=config.final_lr_fraction)
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=config.weight_decay,
                                           clipnorm=config.clipnorm),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        # A SampledSoftmaxLSTM computes its own loss
+        loss=None if isinstance(model, SampledSoftmaxLSTM) else keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True),
     )
 
 
@@ -147,7 +255,10 @@ def load_model(path: str | Path, vocab_size: int) -> keras.Model:
     except Exception as error:  # Keras raises many types for a damaged zip, h5 or config
         raise UserError(f"{path} is damaged or not a Keras model ({type(error).__name__}): "
                         "retrain, or resume from the run's checkpoint") from None
-    output_size = model.output_shape[-1]
+    try:
+        output_size = model.get_layer("logits").units
+    except ValueError:
+        raise UserError(f"{path} has no logits layer: it was not trained with chargen-tui") from None
     if output_size != vocab_size:
         raise UserError(f"{path} predicts {output_size} tokens but vocab.json has {vocab_size}: "
                         "the model and vocabulary come from different runs")

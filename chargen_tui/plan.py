@@ -15,7 +15,7 @@ from typing import Any
 from .config import Config, resume_config
 from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
-from .errors import AlreadyTrained, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
+from .errors import AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
 from .texts import TextsMode
 from .vocab import Vocab
@@ -63,6 +63,8 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     ids = vocab.encode(text) if texts is None else vocab.encode_texts(texts)
     split = split_corpus(ids, config.seq_len, config.val_fraction, vocab.end_of_text)
     checkpoint = run.read_checkpoint() if resume else None
-    if checkpoint and checkpoint.epochs_done >= config.epochs:
+    if checkpoint and config.time_budget and checkpoint.seconds_trained >= config.time_budget:
+        raise BudgetSpent(run.path, config.time_budget)
+    if checkpoint and not config.time_budget and checkpoint.epochs_done >= config.epochs:
         raise AlreadyTrained(run.path, checkpoint.epochs_done)
     return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed)

@@ -71,7 +71,7 @@ class TrainingReport:
         if not self.live:
             if time.monotonic() - self.last_plain >= self.plain_every:
                 self.last_plain = time.monotonic()
-                self.console.print(f"epoch {e.epoch}/{self.epochs}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}  "
+                self.console.print(f"epoch {e.epoch}/{self.epochs or '?'}  batch {e.batch}/{e.batches}  loss {e.loss:.4f}  "
                                    f"{e.chars_per_sec:,.0f} chars/s  ETA {duration(e.eta_seconds)}",
                                    highlight=False)
             return
@@ -82,7 +82,7 @@ class TrainingReport:
                 TextColumn("{task.fields[speed]:,.0f} chars/s"), TextColumn("ETA {task.fields[eta]}"),
                 console=self.console, transient=True, refresh_per_second=4)
             self.progress.start()
-            self.task = self.progress.add_task("", total=e.batches, epoch=e.epoch, epochs=self.epochs,
+            self.task = self.progress.add_task("", total=e.batches, epoch=e.epoch, epochs=self.epochs or "?",
                                                loss=e.loss, speed=e.chars_per_sec, eta="?")
         self.progress.update(self.task, completed=e.batch, total=e.batches, epoch=e.epoch, loss=e.loss,
                              speed=e.chars_per_sec, eta=duration(e.eta_seconds))
@@ -92,7 +92,7 @@ class TrainingReport:
         self.last_plain = time.monotonic()
         best = "  [green]best[/]" if e.is_best else ""
         self.console.print(
-            f"epoch {e.epoch}/{self.epochs}  loss {e.loss:.4f} ({bits(e.loss):.3f} bits/char)  "
+            f"epoch {e.epoch}/{self.epochs or '?'}  loss {e.loss:.4f} ({bits(e.loss):.3f} bits/char)  "
             f"val {e.val_loss:.4f} ({bits(e.val_loss):.3f} bits/char)  {e.chars_per_sec:,.0f} chars/s  "
             f"{e.seconds:.1f} s{best}", highlight=False)
 

@@ -47,6 +47,7 @@ class Checkpoint:
     model_file: str  # inside checkpoint/
     rng: list[list[int]] = field(default_factory=list)  # dropout's random generators (not in .keras)
     average_file: str = ""  # inside checkpoint/: the weight average; "" when the run keeps none
+    seconds_trained: float = 0.0  # training time so far, every session's (what a time budget counts)
 
 
 class RunDir:

@@ -13,8 +13,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .callbacks import (AverageWeights, Diverged, Evaluation, FollowEpochs, GuardLoss, Position, RecordEpoch,
-                        ReportProgress, SampleTexts, SaveBest, SaveCheckpoint, StopWhenAsked, WriteProgressFile)
+from .callbacks import (AverageWeights, Diverged, Evaluation, FollowBudget, FollowEpochs, GuardLoss, Position,
+                        RecordEpoch, ReportProgress, SampleTexts, SaveBest, SaveCheckpoint, StopWhenAsked,
+                        TrainingClock, WriteProgressFile)
 from .config import Config
 from .data import TrainWindows, quiet_forked_workers, stop_data_loader
 from .errors import DamagedRun
@@ -39,12 +40,14 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
     run.write_start(config, plan.vocab)
 
     position = Position(dataset, dataset.batch_size * config.seq_len)
-    stopper = StopWhenAsked(stop or threading.Event(), config.time_limit)
+    clock = TrainingClock(checkpoint.seconds_trained if checkpoint else 0.0)
+    stopper = StopWhenAsked(stop or threading.Event(), config, clock, position)
     evaluation = Evaluation(position, config, plan.vocab, plan.split.val, average,
                             checkpoint.best_val_loss if checkpoint else None)
-    checkpointer = SaveCheckpoint(position, evaluation, run, average, on_event)
+    checkpointer = SaveCheckpoint(position, evaluation, run, average, clock, on_event)
     callbacks = [
-        FollowEpochs(dataset), position, GuardLoss(position, plan.vocab.vocab_size),
+        FollowEpochs(dataset), position, *([FollowBudget(config, clock)] if config.time_budget else []),
+        GuardLoss(position, plan.vocab.vocab_size),
         *([AverageWeights(position, average)] if average else []),
         ReportProgress(position, on_event), WriteProgressFile(position, run), stopper,
         evaluation,
@@ -58,22 +61,31 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
         run_dir=str(run.path), corpus_name=plan.corpus_name, corpus_chars=len(plan.text),
         texts=None if plan.texts is None else len(plan.texts), controls_removed=plan.controls_removed,
         train_chars=len(plan.split.train), val_chars=len(plan.split.val), vocab_size=plan.vocab.vocab_size,
-        parameters=model.count_params(), epochs=config.epochs, batches_per_epoch=dataset.batches_per_epoch,
+        parameters=model.count_params(), epochs=0 if config.time_budget else config.epochs,
+        batches_per_epoch=dataset.batches_per_epoch,
         start_epoch=epochs_done + 1, resumed_batches=batches_done))
 
     try:
         if batches_done:  # finish the interrupted epoch first, from the batch after the last one trained
             _fit(model, dataset, callbacks, epochs_done, epochs_done + 1, batches_done)
             epochs_done += 1
-        if not stopper.reason and epochs_done < config.epochs:
-            _fit(model, dataset, callbacks, epochs_done, config.epochs, 0)
+        last_epoch = BUDGET_EPOCHS if config.time_budget else config.epochs
+        if not stopper.reason and epochs_done < last_epoch:
+            _fit(model, dataset, callbacks, epochs_done, last_epoch, 0)
     except Diverged as diverged:
         end: Finished | Stopped | Failed = Failed(diverged.epoch, diverged.loss)
     else:
-        end = _stopped(stopper.reason, position, checkpointer) if stopper.reason \
-            else Finished(epochs=config.epochs, best_val_loss=evaluation.best_val_loss)
+        if stopper.reason == "time budget":
+            end = Finished(epochs=position.epoch + 1, best_val_loss=evaluation.best_val_loss)
+        elif stopper.reason:
+            end = _stopped(stopper.reason, position, checkpointer)
+        else:
+            end = Finished(epochs=config.epochs, best_val_loss=evaluation.best_val_loss)
     on_event(end)
     return end
+
+
+BUDGET_EPOCHS = 1_000_000  # a time-budget run's epochs: as many as its budget allows
 
 
 def _stopped(reason: str, position: Position, checkpointer: SaveCheckpoint) -> Stopped:

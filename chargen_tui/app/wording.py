@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import display_name
-from ..errors import (AlreadyTrained, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
+from ..errors import (AlreadyTrained, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
                       NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from ..events import Failed
 
@@ -19,6 +19,7 @@ REMEDIES: dict[type, Remedy] = {
     NotAFolder: "choose another run folder",
     NotARunFolder: "train one on the training screen (ctrl+t)",
     AlreadyTrained: "set more epochs, then F6 trains further",
+    BudgetSpent: "write with it (ctrl+t), or start a new run with a larger time budget",
     UnseenCharacters: "resume with the run's own corpus, or start a new run in another run folder",
     DamagedRun: "start a new run in another run folder",
 }
