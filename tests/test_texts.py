@@ -282,8 +282,8 @@ def test_a_file_of_one_text_trains_and_says_so_once(tmp_path):
     plan = plan_run(RunDir(tmp_path / "run"), tiny(texts="paragraphs"), text="one long text\n" * 200)
     assert len(plan.texts) == 1
     out = io.StringIO()
-    started = TrainingStarted(run_dir="r", corpus_name="c", corpus_chars=2800, texts=1, train_chars=2500,
-                              val_chars=280, vocab_size=12, parameters=100, epochs=1, batches_per_epoch=5,
+    started = TrainingStarted(run_dir="r", corpus_name="c", corpus_chars=2800, texts=1, controls_removed=0,
+                              train_chars=2500, val_chars=280, vocab_size=12, parameters=100, epochs=1, batches_per_epoch=5,
                               start_epoch=1, resumed_batches=0)
     report = TrainingReport(Console(file=out, width=200))
     report(started)
