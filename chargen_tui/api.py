@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import Config, settings
 from .errors import UserError
 from .events import Event, Failed, Finished, Stopped, Subscriber
@@ -89,8 +91,6 @@ class Model:
         _check_generate(n, temperature, length, top_k, max_length)
         if self.is_texts and length is not None:
             raise ValueError("this model writes whole texts: cap them with max_length, not length")
-        import numpy as np
-
         chars = max_length if self.is_texts else DEFAULT_LENGTH if length is None else length
         empty = self.sampler.context(prefix) == ""  # a new text: the corpus had no empty ones
         continued = self.sampler.continue_texts(self.sampler.prime(prefix), chars, temperature, n, top_k,

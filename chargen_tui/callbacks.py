@@ -172,17 +172,22 @@ class StopWhenAsked(keras.callbacks.Callback):
             self.reason = "stop requested"
         elif self.config.time_limit is not None and self.clock.session() >= self.config.time_limit:
             self.reason = "time limit"
-        elif self.config.time_budget is not None and self.clock.spent() >= self.config.time_budget:
-            self.reason, self.position.finished = "time budget", True
+        else:
+            self._end_if_budget_spent()
         if self.reason:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
         # A budget spent by the end of an epoch ends the run there (its evaluation follows), not one
         # batch and a second evaluation later.
-        if not self.reason and self.config.time_budget is not None and self.clock.spent() >= self.config.time_budget:
+        if not self.reason:
+            self._end_if_budget_spent()
+            if self.reason:
+                self.model.stop_training = True
+
+    def _end_if_budget_spent(self) -> None:
+        if self.config.time_budget is not None and self.clock.spent() >= self.config.time_budget:
             self.reason, self.position.finished = "time budget", True
-            self.model.stop_training = True
 
 
 # A time-budget run decays its learning rate over the budget's last fifth, after holding the peak
