@@ -17,7 +17,7 @@ from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
 from .errors import AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
-from .texts import TextsMode
+from .texts import texts_mode
 from .vocab import Vocab
 
 
@@ -53,7 +53,8 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     if text is None:
         text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
     text, controls_removed = (text, 0) if config.keep_control else strip_control(text)
-    texts = TextsMode(config.texts).split(text) if config.texts else None
+    mode = texts_mode(config.texts)
+    texts = mode.split(text) if mode else None
     if texts == []:
         raise NoTexts(config.corpus or DEFAULT_CORPUS_NAME, config.texts)
     characters = text if texts is None else "".join(texts)  # a separator is no character of a text
