@@ -131,7 +131,8 @@ def train(corpus: str | Path | Sequence[str] | None = None, out: str | Path | No
     `corpus` is a text file, a list of texts (each one a text of a texts run; the folder keeps them
     as texts.txt), or None for the embedded default. `out` is the run folder (default runs/NAME);
     `resume=True` goes on with the run there. The other keyword arguments are the knobs of
-    `chargen_tui.config.Config` (epochs=10, texts="sep:%", ...). `on_event` is called with each
+    `chargen_tui.config.Config` (epochs=10, texts="sep:%", start_from="default" to fine-tune the shipped
+    model or start_from="runs/other" a run's, ...). `on_event` is called with each
     event the CLI and the app see; progress shows on a terminal or in a notebook unless `quiet`.
     Setting `stop` (or interrupting the kernel) stops after the current batch, with a checkpoint.
 

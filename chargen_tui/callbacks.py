@@ -141,8 +141,12 @@ class WriteProgressFile(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs=None) -> None:
         if time.monotonic() - self.written >= PROGRESS_FILE_SECONDS:
             progress = self.position.progress(float(logs["loss"]))
-            self.run.write_progress({**dataclasses.asdict(progress), "time": time.time()})
+            self.run.write_progress({**dataclasses.asdict(progress), "time": time.time(), "training": True})
             self.written = time.monotonic()
+
+    def on_train_end(self, logs=None) -> None:
+        if progress := self.run.read_progress():  # a run that starts from this one need not wait
+            self.run.write_progress({**progress, "training": False})
 
 
 class TrainingClock:

@@ -25,7 +25,7 @@ from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, loa
 from .config import default, display_name, knob_type, settings
 from .control import printable
 from .document import open_document
-from .errors import (AlreadyTrained, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
+from .errors import (AlreadyTrained, BaseFixes, StillTraining, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
                      NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
 from .pretrained import default_run_dir
@@ -68,6 +68,8 @@ REMEDIES: dict[type, Remedy] = {
     BudgetSpent: "write with it, or start a new --out with a larger --time-budget",
     UnseenCharacters: "resume with the run's own corpus, or start a new --out",
     DamagedRun: "start a new run with another --out",
+    StillTraining: "start from it when it has finished, or from another run",
+    BaseFixes: lambda error: f"leave out --{display_name(error.name)}: a run that starts from a model keeps its size",
 }
 
 
@@ -213,7 +215,8 @@ def _add_knobs(train: argparse.ArgumentParser) -> None:
     for name, declared in settings().items():
         kind, value = knob_type(name), default(name)
         flag = f"--{display_name(name)}"
-        help_text = f"{declared.help} (default: {'none' if value is None else value})".replace("%", "%%")  # argparse formats it
+        finetune = f"; starting from a model: {declared.finetune}" if declared.finetune is not None else ""
+        help_text = f"{declared.help} (default: {'none' if value in (None, '') else value}{finetune})".replace("%", "%%")  # argparse formats it
         if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
             train.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

@@ -15,6 +15,7 @@ import json
 import math
 import types
 import typing
+import unicodedata
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable
 
@@ -53,11 +54,13 @@ class Knob:
     before: Any  # what a run folder from before the knob trained with (_NOT_SET: the default)
     flag: str | None  # the CLI's and the form's name when it is not the field's
     metavar: str | None  # what --help calls its value, when not N, X or NAME
+    finetune: Any  # the default of a run that starts from a base model (None: the same default)
 
 
 def knob(default: Any, help: str | None = None, check: Check | None = None, *, fixed_on_resume: bool = False,
-         before: Any = _NOT_SET, flag: str | None = None, metavar: str | None = None) -> Any:
-    return field(default=default, metadata={"knob": Knob(help, check, fixed_on_resume, before, flag, metavar)})
+         before: Any = _NOT_SET, flag: str | None = None, metavar: str | None = None, finetune: Any = None) -> Any:
+    return field(default=default, metadata={"knob": Knob(help, check, fixed_on_resume, before, flag, metavar,
+                                                         finetune)})
 
 
 @dataclass
@@ -71,9 +74,21 @@ class Config:
                              "lines (one per line), paragraphs (between blank lines) or sep:LINE (between "
                              "lines equal to LINE, e.g. sep:%); none = one stream",
                              Check(is_mode, MODES), fixed_on_resume=True, before=None, metavar="MODE")
+    extra_chars: str = knob("", "characters the vocabulary holds even where the corpus lacks them (a base model "
+                            "that others fine-tune: their text's characters are then mostly known)",
+                            Check(lambda v: isinstance(v, str) and not any(c not in "\t\n" and unicodedata.category(c) == "Cc" for c in v),
+                                  "characters that are not control characters"), fixed_on_resume=True,
+                            before="", metavar="CHARS")
+    start_from: str | None = knob(None, "start from a trained model's weights and vocabulary: default (the model "
+                                  "that ships with chargen-tui) or a run folder; the text's characters it lacks "
+                                  "are added, and the model's size is its own", Check(
+                                      lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+                                      "default or a run folder"), fixed_on_resume=True, before=None, flag="from",
+                                  metavar="RUN")
+    start_from_sha256: str | None = knob(None)  # of the base's model.keras (set by the plan, not the user)
     # Data
     # 23 epochs of tinyshakespeare fit in 10 minutes on 2 cores (docs/experiments.md)
-    epochs: int = knob(23, "passes over the training text", WHOLE)
+    epochs: int = knob(23, "passes over the training text", WHOLE, finetune=10)
     seq_len: int = knob(50, "characters of context per training window, and the generation window", WHOLE,
                         fixed_on_resume=True)
     batch_size: int = knob(64, "windows per training step", WHOLE, fixed_on_resume=True)
@@ -85,7 +100,7 @@ class Config:
                           between(0, 1, "at least 0 and below 1 (e.g. 0.2)"), fixed_on_resume=True)
     # Optimisation (AdamW; see docs/experiments.md for how each default was chosen)
     learning_rate: float = knob(3e-3, "AdamW's step size (its peak: the cosine decay starts from it)",
-                                POSITIVE, fixed_on_resume=True)
+                                POSITIVE, fixed_on_resume=True, finetune=6e-3)
     final_lr_fraction: float = knob(0.1, "the learning rate decays (cosine, by step) over the run's first "
                                     "epochs to this fraction of itself; 1 = constant",
                                     between(0, 1, "between 0 and 1 (1 = no decay)", include_high=True),

@@ -181,3 +181,20 @@ class DamagedRun(RunFolderError):
 
     def problem(self, knob: Namer = str) -> str:
         return f"{self.path} is damaged{f' ({self.detail})' if self.detail else ''}"
+
+
+class StillTraining(RunFolderError):
+    """A run to start from is training now (its progress file is fresh): its model is not final."""
+    is_wrong, remedy = "is still training", "start from it when it has finished, or from another run"
+
+
+class BaseFixes(Fixable):
+    """A fine-tuned run was given a model size (`name`) other than its base's: the weights fix it."""
+    remedy = "leave it out: a run that starts from a model keeps that model's size"
+
+    def __init__(self, name: str, value: object, base: object):
+        super().__init__(name, value, base)
+        self.name, self.value, self.base = name, value, base
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"{knob(self.name)} {self.value} differs from the base model's {self.base}"

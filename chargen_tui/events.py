@@ -40,6 +40,13 @@ def controls_removed(count: int) -> str:
             "characters from the corpus, so that the model never learns to write them")
 
 
+def started_from(started: "TrainingStarted") -> str:
+    """Which model a fine-tuned run starts from, and what it added to the model's vocabulary."""
+    base = "the shipped model" if started.base == "default" else started.base
+    added = f"{started.new_chars:,} new character{'s' if started.new_chars != 1 else ''}"
+    return f"{base}'s weights, with {added if started.new_chars else 'no new characters'}"
+
+
 @dataclass(frozen=True)
 class TrainingStarted:
     run_dir: str
@@ -55,6 +62,8 @@ class TrainingStarted:
     batches_per_epoch: int
     start_epoch: int  # 1 for a new run; later for a resumed one
     resumed_batches: int  # batches of start_epoch already done before this session
+    base: str | None = None  # the model a new run started from ("default" or a folder); None: random weights
+    new_chars: int = 0  # characters the base lacked, added to its vocabulary
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,19 @@ def export_weights(model: keras.Model) -> dict[str, np.ndarray]:
     return arrays
 
 
+def import_weights(model: keras.Model, arrays: dict[str, np.ndarray]) -> None:
+    """Set the model's weights from `export_weights`' arrays (a base model's, in fine-tuning)."""
+    layers = sum(1 for name in arrays if name.endswith("/recurrent_kernel"))
+    named = {"embedding": [arrays["embedding"]], "logits": [arrays["logits/kernel"], arrays["logits/bias"]]}
+    named |= {f"lstm_{i}": [arrays[f"lstm_{i}/{part}"] for part in ("kernel", "recurrent_kernel", "bias")]
+              for i in range(1, layers + 1)}
+    try:
+        for name, weights in named.items():
+            model.get_layer(name).set_weights(weights)
+    except ValueError as error:  # a shape or a layer the base's config.json does not describe
+        raise UserError(f"the base model does not match its own config.json ({error}): start from another run") from None
+
+
 def _check_lstm(layer: keras.layers.LSTM) -> None:
     config = layer.get_config()
     if (config.get("activation"), config.get("recurrent_activation")) != ("tanh", "sigmoid") \

@@ -15,6 +15,7 @@ from typing import Any
 from .config import Config, resume_config
 from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
+from .finetune import Base, base_name, extend_vocab, finetune_changes, open_base
 from .errors import AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
 from .texts import texts_mode
@@ -31,6 +32,7 @@ class RunPlan:
     split: Split  # the text's token ids, cut into training and validation parts
     checkpoint: Checkpoint | None  # where a resumed run goes on from; None for a new run
     controls_removed: int = 0  # terminal escape sequences and control characters taken out of the text
+    base: Base | None = None  # the model a new run starts from (config.start_from); None: random weights
 
     @property
     def corpus_name(self) -> str:
@@ -49,6 +51,12 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
         raise NothingToResume(run.path)
     if not resume and run.has_run():
         raise RunExists(run.path)
+    base = None
+    if changes.get("start_from"):
+        changes = {**changes, "start_from": base_name(changes["start_from"])}  # as the run records it
+        if not resume:
+            base = open_base(changes["start_from"])
+            changes = finetune_changes(changes, base) | {"start_from_sha256": base.sha256}
     config = resume_config(run.read_config(), dict(changes)) if resume else Config(**changes).validate()
     if text is None:
         text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
@@ -58,7 +66,7 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     if texts == []:
         raise NoTexts(config.corpus or DEFAULT_CORPUS_NAME, config.texts)
     characters = text if texts is None else "".join(texts)  # a separator is no character of a text
-    vocab = run.read_vocab() if resume else Vocab.from_text(characters, end_of_text=texts is not None)
+    vocab = run.read_vocab() if resume else new_vocab(characters + config.extra_chars, texts is not None, base)
     if resume and (unseen := vocab.unknown_chars(characters)):
         raise UnseenCharacters(run.path, unseen)
     ids = vocab.encode(text) if texts is None else vocab.encode_texts(texts)
@@ -68,4 +76,10 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
         raise BudgetSpent(run.path, config.time_budget)
     if checkpoint and not config.time_budget and checkpoint.epochs_done >= config.epochs:
         raise AlreadyTrained(run.path, checkpoint.epochs_done)
-    return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed)
+    return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed, base)
+
+
+def new_vocab(characters: str, end_of_text: bool, base: Base | None) -> Vocab:
+    """A new run's vocabulary: the text's own, or the base's with the text's new characters after it."""
+    return extend_vocab(base.vocab, characters, end_of_text, base.record()) if base else \
+        Vocab.from_text(characters, end_of_text)

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from .control import printable
-from .events import (ONE_TEXT, controls_removed, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+from .events import (ONE_TEXT, controls_removed, started_from, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
                      Stopped, TrainingStarted, bits, duration, position)
 
 
@@ -61,6 +61,8 @@ class TrainingReport:
             f"{e.batches_per_epoch:,} batches an epoch; "
             f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
             highlight=False)
+        if e.base:
+            self.console.print(f"starting from {started_from(e)}", highlight=False)
         if e.texts == 1:
             self.console.print(f"note: {ONE_TEXT}", highlight=False)
         if e.controls_removed:

@@ -20,7 +20,8 @@ from .config import Config
 from .data import TrainWindows, quiet_forked_workers, stop_data_loader
 from .errors import DamagedRun
 from .events import Failed, Finished, Stopped, Subscriber, TrainingStarted
-from .model import build_model, load_model, set_random_state
+from .finetune import base_weights, extend_weights
+from .model import build_model, import_weights, load_model, set_random_state
 from .plan import RunPlan
 from .weight_average import WeightAverage
 
@@ -36,6 +37,8 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
         set_random_state(model, checkpoint.rng)
     else:
         model = build_model(config, plan.vocab.vocab_size, dataset.batches_per_epoch)
+        if plan.base:
+            import_weights(model, extend_weights(base_weights(plan.base), plan.base.vocab, plan.vocab, plan.split.train))
     average = _weight_average(model, config, run.read_average(checkpoint) if checkpoint else None, run.state_path)
     run.write_start(config, plan.vocab)
 
@@ -62,6 +65,8 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
         texts=None if plan.texts is None else len(plan.texts), controls_removed=plan.controls_removed,
         train_chars=len(plan.split.train), val_chars=len(plan.split.val), vocab_size=plan.vocab.vocab_size,
         parameters=model.count_params(), epochs=0 if config.time_budget else config.epochs,
+        base=plan.base.name if plan.base else None,
+        new_chars=len(plan.vocab.char_index) - len(plan.base.vocab.char_index) if plan.base else 0,
         batches_per_epoch=dataset.batches_per_epoch,
         start_epoch=epochs_done + 1, resumed_batches=batches_done))
 

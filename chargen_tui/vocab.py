@@ -25,7 +25,8 @@ PAD = 0
 
 
 class Vocab:
-    def __init__(self, char_index: dict[str, int], end_of_text: int | None = None):
+    def __init__(self, char_index: dict[str, int], end_of_text: int | None = None,
+                 base: dict[str, str] | None = None):
         expected = set(range(1, len(char_index) + 1))
         if set(char_index.values()) != expected or not all(len(c) == 1 for c in char_index):
             raise UserError("vocab.json is damaged: char_index must map single characters to 1..N")
@@ -33,6 +34,7 @@ class Vocab:
             raise UserError("vocab.json is damaged: end_of_text must be the index after the characters'")
         self.char_index = dict(char_index)
         self.end_of_text = end_of_text
+        self.base = base  # the model a fine-tuned run started from: {"name", "model_sha256"} (finetune.py)
         # index -> character; index 0 and end_of_text decode to ""
         self.chars = [""] * (len(char_index) + 1 + (end_of_text is not None))
         for char, index in char_index.items():
@@ -72,16 +74,18 @@ class Vocab:
         saved = {"char_index": self.char_index}
         if self.end_of_text is not None:
             saved["end_of_text"] = self.end_of_text
+        if self.base is not None:
+            saved["base"] = self.base
         return json.dumps(saved, ensure_ascii=False, indent=0) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Vocab":
         try:
             saved = json.loads(text)
-            char_index, end_of_text = saved["char_index"], saved.get("end_of_text")
+            char_index, end_of_text, base = saved["char_index"], saved.get("end_of_text"), saved.get("base")
         except (ValueError, KeyError, TypeError, AttributeError):
             raise UserError("vocab.json is damaged (no valid char_index): retrain, or copy it back "
                             "from the run that made model.keras") from None
         if not isinstance(char_index, dict):
             raise UserError("vocab.json is damaged: char_index must be an object")
-        return cls(char_index, end_of_text)
+        return cls(char_index, end_of_text, base)

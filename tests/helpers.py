@@ -32,8 +32,9 @@ def make_text(chars: int, seed: int = 0) -> str:
 
 
 def tiny(**changes: Any) -> dict[str, Any]:
-    """The tiny model's knob values with `changes`."""
-    return {**TINY, **changes}
+    """The tiny model's knob values with `changes` (a run that starts from a model keeps that model's size)."""
+    sizes = ("embedding_dim", "units", "layers") if changes.get("start_from") else ()
+    return {**{k: v for k, v in TINY.items() if k not in sizes}, **changes}
 
 
 def tiny_config(**changes: Any) -> Config:

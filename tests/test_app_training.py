@@ -9,7 +9,7 @@ import sys
 import time
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from chargen_tui.app.app import ChargenApp
 from chargen_tui.app.screens.dialogs import Choice
@@ -17,7 +17,7 @@ from chargen_tui.app.widgets.loss_chart import LossChart
 from chargen_tui.app.widgets.samples_view import SamplesView
 from chargen_tui.run_dir import RunDir
 
-from .app_helpers import drawn_text, wait_for
+from .app_helpers import drawn_text, notifications, wait_for
 from .helpers import child_processes, make_text
 
 TINY = {"seq_len": "16", "batch_size": "8", "embedding_dim": "8", "units": "16", "learning_rate": "0.01",
@@ -204,3 +204,32 @@ def test_opening_the_app_does_not_import_tensorflow():
             "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False"
+
+
+async def test_start_from_fills_the_base_size_and_the_fine_tuning_defaults_then_trains(tmp_path, trained_run):
+    app = ChargenApp(mode="train")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = app.training
+
+        def field(name: str) -> str:
+            return screen.query_one(f"#knob-{name}", Input).value
+
+        kind = screen.query_one("#start-from-kind", Select)
+        kind.value = "default"
+        await pilot.pause()
+        assert (field("units"), field("learning_rate"), field("epochs")) == ("256", "0.006", "10")
+        kind.value = "nothing"
+        await pilot.pause()
+        assert (field("units"), field("learning_rate"), field("epochs")) == ("256", "0.003", "23")
+        kind.value = "folder"
+        await pilot.pause()
+        screen.query_one("#knob-start_from", Input).value = str(trained_run.path)
+        await pilot.pause()
+        assert (field("units"), field("embedding_dim"), field("learning_rate")) == ("32", "8", "0.006")
+
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="40", epochs="1",
+                        units="32", embedding_dim="8")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: "starting from" in notifications(app), what="the note of the base")
+        await first_epoch_shown(pilot)
+        assert RunDir(tmp_path / "run").read_config().start_from == str(trained_run.path.resolve())

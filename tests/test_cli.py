@@ -253,6 +253,8 @@ def test_every_knob_is_a_flag_with_its_help_and_default():
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())
     for name, knob in settings().items():
-        value = "none" if default(name) is None else default(name)
-        assert f"--{display_name(name)}" in text and f"{' '.join(knob.help.split())} (default: {value})" in text, name
+        value = "none" if default(name) in (None, "") else default(name)
+        finetune = "" if knob.finetune is None else f"; starting from a model: {knob.finetune}"
+        assert f"--{display_name(name)}" in text and f"{' '.join(knob.help.split())} (default: {value}{finetune})" \
+            in text, name
     assert "--no-multiprocessing" in text and "--no-mixed-precision" in text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..config import display_name
-from ..errors import (AlreadyTrained, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
+from ..errors import (AlreadyTrained, BaseFixes, StillTraining, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
                       NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
 from ..events import Failed
 
@@ -22,6 +22,8 @@ REMEDIES: dict[type, Remedy] = {
     BudgetSpent: "write with it (ctrl+t), or start a new run with a larger time budget",
     UnseenCharacters: "resume with the run's own corpus, or start a new run in another run folder",
     DamagedRun: "start a new run in another run folder",
+    StillTraining: "start from it when it has finished, or from another run",
+    BaseFixes: lambda error: f"set {field_name(error.name)} to {error.base}: a run that starts from a model keeps its size",
 }
 
 

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from ...config import knobs
 from ...errors import UserError
-from ...events import (ONE_TEXT, controls_removed, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+from ...events import (ONE_TEXT, controls_removed, started_from, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
                        Stopped, TrainingStarted, duration, position)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
@@ -200,6 +200,8 @@ class TrainingScreen(Screen):
         texts = f"{started.texts:,} texts, " if started.texts is not None else ""
         self._status(f"training {started.parameters:,} parameters on {started.corpus_name} "
                      f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)")
+        if started.base:
+            self.notify(f"starting from {started_from(started)}")
         if started.texts == 1:
             self.notify(ONE_TEXT, severity="warning")
         if started.controls_removed:

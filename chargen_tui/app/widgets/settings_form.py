@@ -5,18 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.validation import Function, ValidationResult, Validator
-from textual.widgets import Input, Label
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select
 
-from ...config import Config, default, knob_type, settings
+from ...config import Config, default, knob_type, knobs, settings
 from ...errors import UserError
+from ...finetune import DEFAULT, SIZE
+from ...run_dir import RunDir
 from ..wording import field_name
 
+# What a run starts from: the choices of the "start from" row (its folder field holds a run folder's path)
+NOTHING, FOLDER = "nothing", "folder"
+START_FROM = [("nothing (new weights)", NOTHING), ("the shipped model", DEFAULT), ("a run folder:", FOLDER)]
 
-def _row(name: str, field: Input, help_text: str = "") -> Horizontal:
-    return Horizontal(Label(name, classes="name"), field, Label(help_text, classes="help"), classes="row")
+
+def _row(name: str, *fields: Widget, help_text: str = "") -> Horizontal:
+    return Horizontal(Label(name, classes="name"), *fields, Label(help_text, classes="help"), classes="row")
 
 
 class SettingsForm(VerticalScroll):
@@ -34,6 +42,10 @@ class SettingsForm(VerticalScroll):
             width: 20;
             margin-right: 1;
         }
+        & #start-from-kind {
+            width: 26;
+            margin-right: 1;
+        }
         & .help {
             width: 1fr;
             color: $text-muted;
@@ -46,12 +58,47 @@ class SettingsForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield _row("corpus", Input(placeholder="text file; empty = Python's docs", id="corpus", compact=True,
                                    validators=[Function(_is_file_or_empty, "no such file: give a text file's path")]),
-                   "UTF-8 text to learn from")
+                   help_text="UTF-8 text to learn from")
         yield _row("run folder", Input(placeholder="runs/CORPUS_NAME", id="out", compact=True),
-                   "where the model and checkpoints go")
+                   help_text="where the model and checkpoints go")
         for name, knob in settings().items():
+            if name == "start_from":
+                yield _row("start from", Select(START_FROM, value=NOTHING, allow_blank=False, compact=True,
+                                                id="start-from-kind"),
+                           Input(placeholder="runs/NAME", id="knob-start_from", compact=True, disabled=True),
+                           help_text=knob.help)
+                continue
             yield _row(field_name(name), Input(_text(default(name)), id=f"knob-{name}", compact=True,
-                                               validators=[_KnobCheck(name)]), knob.help)
+                                               validators=[_KnobCheck(name)]), help_text=knob.help)
+
+    @on(Select.Changed, "#start-from-kind")
+    @on(Input.Changed, "#knob-start_from")
+    def _start_from_changed(self) -> None:
+        """A run that starts from a model takes its size, and the fine-tuning defaults (config.py)."""
+        kind = self.query_one("#start-from-kind", Select).value
+        self.query_one("#knob-start_from", Input).disabled = kind != FOLDER or not self._fields_enabled
+        base = self._base_config(kind)
+        for name, declared in knobs().items():
+            if name in SIZE or declared.finetune is not None:
+                value = default(name) if base is None else getattr(base, name) if name in SIZE else declared.finetune
+                self.query_one(f"#knob-{name}", Input).value = _text(value)
+
+    def _base_config(self, kind: str) -> Config | None:
+        if kind == NOTHING:
+            return None
+        if kind == DEFAULT:
+            from ...pretrained import default_run_dir
+
+            return default_run_dir().read_config()
+        try:
+            return RunDir(self.query_one("#knob-start_from", Input).value.strip()).read_config()
+        except UserError:  # not a run (yet): F5 says so
+            return None
+
+    def _start_from(self) -> str | None:
+        kind = self.query_one("#start-from-kind", Select).value
+        return None if kind == NOTHING else DEFAULT if kind == DEFAULT else \
+            self.query_one("#knob-start_from", Input).value.strip() or None
 
     def corpus(self) -> str | None:
         return self.query_one("#corpus", Input).value.strip() or None
@@ -63,9 +110,10 @@ class SettingsForm(VerticalScroll):
 
     def changes(self) -> dict[str, Any]:
         """The knobs as typed, or UserError naming the first that is not a number."""
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"start_from": self._start_from()}
         for name in settings():
-            values[name] = _parse(name, self.query_one(f"#knob-{name}", Input).value)
+            if name != "start_from":
+                values[name] = _parse(name, self.query_one(f"#knob-{name}", Input).value)
         if self.corpus():
             values["corpus"] = str(Path(self.corpus()).expanduser().resolve())
         return values
@@ -75,15 +123,28 @@ class SettingsForm(VerticalScroll):
         self.query_one("#corpus", Input).value = config.corpus or ""
         self.query_one("#out", Input).value = str(run_folder)
         for name in settings():
-            self.query_one(f"#knob-{name}", Input).value = _text(getattr(config, name))
+            if name != "start_from":
+                self.query_one(f"#knob-{name}", Input).value = _text(getattr(config, name))
+        kind = NOTHING if config.start_from is None else DEFAULT if config.start_from == DEFAULT else FOLDER
+        with self.prevent(Select.Changed, Input.Changed):  # the run's own values stay, not fine-tuning defaults
+            self.query_one("#start-from-kind", Select).value = kind
+            self.query_one("#knob-start_from", Input).value = config.start_from if kind == FOLDER else ""
+
+    _fields_enabled = True
 
     def set_enabled(self, enabled: bool) -> None:
+        self._fields_enabled = enabled
         for field in self.query(Input):
             field.disabled = not enabled
+        self.query_one("#start-from-kind", Select).disabled = not enabled
+        kind = self.query_one("#start-from-kind", Select).value
+        self.query_one("#knob-start_from", Input).disabled = not enabled or kind != FOLDER
 
 
 def _parse(name: str, text: str) -> Any:
     """The value of a knob typed as `text`, or UserError saying what it should be."""
+    if knob_type(name) is str and default(name) == "":  # characters (extra chars): taken as typed
+        return text
     text = text.strip()
     if text.lower() in ("", "none"):
         if default(name) is None:  # a knob that may be unset (time limit)
