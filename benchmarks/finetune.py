@@ -10,7 +10,8 @@ For each number of seconds, trains on the corpus's first 90% with the engine, th
 `scratch-budget`, the defaults with `--time-budget` (a schedule planned for the time); and
 `finetune`, `--from BASE` with the fine-tuning defaults and `--time-limit`. `--set` changes a knob
 of the fine-tuning runs. Each line gives the validation loss of the run's model.keras (the corpus's
-last 10%, read contiguously: the engine's own figure), the seconds and epochs it trained, and the
+last 10%, read contiguously: the engine's own figure; a run that ended no epoch is scored at
+its stop), the seconds it trained (evaluations included) and its epochs, and the
 loss of its first batch (a fine-tuned run's against the base's on the same text: no blow-up).
 The base must not have seen the corpus (base_model.py --without).
 
@@ -29,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.quality import parse_setting  # noqa: E402
-from chargen_tui.events import BatchProgress, TrainingStarted  # noqa: E402
+from benchmarks.quality import last_model, parse_setting  # noqa: E402
+from chargen_tui.events import BatchProgress, Stopped, TrainingStarted  # noqa: E402
 from chargen_tui.plan import plan_run  # noqa: E402
 from chargen_tui.run_dir import RunDir  # noqa: E402
 from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
@@ -65,10 +66,14 @@ def run_one(way: str, seconds: float, args: argparse.Namespace, folder: Path) ->
     run = RunDir(folder / f"{way}-{seconds:g}")
     plan = plan_run(run, changes)
     first = FirstBatch()
-    train(plan, first)
+    end = train(plan, first)
     rows = run.read_metrics()
-    return {"way": way, "seconds": seconds, "val_loss": min(r["val_loss"] for r in rows), "epochs": len(rows),
-            "trained": sum(r["seconds"] for r in rows), "first_batch": first.loss}
+    losses = [r["val_loss"] for r in rows]
+    if isinstance(end, Stopped) and end.batches_done and not rows:  # no epoch ended: score the stop's model
+        model = last_model(run, plan.config)
+        losses.append(Sampler.from_model(model, plan.vocab, plan.config.seq_len).contiguous_loss(plan.split.val))
+    return {"way": way, "seconds": seconds, "val_loss": min(losses), "epochs": len(rows),
+            "trained": time.monotonic() - first.started, "first_batch": first.loss}
 
 
 def base_loss(args: argparse.Namespace) -> float:

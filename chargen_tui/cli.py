@@ -25,8 +25,9 @@ from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, loa
 from .config import default, display_name, knob_type, settings
 from .control import printable
 from .document import open_document
-from .errors import (AlreadyTrained, BaseFixes, StillTraining, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
-                     NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
+from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder,
+                     NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, StillTraining,
+                     UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
 from .pretrained import default_run_dir
 from .run_dir import RunDir
@@ -216,7 +217,8 @@ def _add_knobs(train: argparse.ArgumentParser) -> None:
         kind, value = knob_type(name), default(name)
         flag = f"--{display_name(name)}"
         finetune = f"; starting from a model: {declared.finetune}" if declared.finetune is not None else ""
-        help_text = f"{declared.help} (default: {'none' if value in (None, '') else value}{finetune})".replace("%", "%%")  # argparse formats it
+        shown = "none" if value in (None, "") else value
+        help_text = f"{declared.help} (default: {shown}{finetune})".replace("%", "%%")  # argparse formats it
         if kind is bool:  # --mixed-precision / --no-mixed-precision: `type=bool` would read "false" as true
             train.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

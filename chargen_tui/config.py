@@ -42,6 +42,10 @@ AT_LEAST_0 = Check(lambda v: _number(v) and v >= 0, "a number of at least 0")
 SWITCH = Check(lambda v: isinstance(v, bool), "true or false")
 
 
+def _control(char: str) -> bool:
+    return char not in "\t\n" and unicodedata.category(char) == "Cc"
+
+
 def between(low: float, high: float, requirement: str, include_high: bool = False) -> Check:
     return Check(lambda v: _number(v) and low <= v and (v <= high if include_high else v < high), requirement)
 
@@ -66,6 +70,13 @@ def knob(default: Any, help: str | None = None, check: Check | None = None, *, f
 @dataclass
 class Config:
     corpus: str | None = None  # a text file; None trains on the embedded default corpus
+    start_from: str | None = knob(None, "start from a trained model's weights and vocabulary: default (the model "
+                                  "that ships with chargen-tui) or a run folder; the text's characters it lacks "
+                                  "are added, and the model's size is its own", Check(
+                                      lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
+                                      "default or a run folder"), fixed_on_resume=True, before=None, flag="from",
+                                  metavar="RUN")
+    start_from_sha256: str | None = knob(None)  # of the base's model.keras (set by the plan, not the user)
     encoding: str = knob("utf-8", "the corpus' text encoding")
     keep_control: bool = knob(False, "keep terminal escape sequences (colour codes...) and control characters "
                               "other than tab and newline in the corpus; by default they are removed", SWITCH,
@@ -76,16 +87,9 @@ class Config:
                              Check(is_mode, MODES), fixed_on_resume=True, before=None, metavar="MODE")
     extra_chars: str = knob("", "characters the vocabulary holds even where the corpus lacks them (a base model "
                             "that others fine-tune: their text's characters are then mostly known)",
-                            Check(lambda v: isinstance(v, str) and not any(c not in "\t\n" and unicodedata.category(c) == "Cc" for c in v),
+                            Check(lambda v: isinstance(v, str) and not any(_control(c) for c in v),
                                   "characters that are not control characters"), fixed_on_resume=True,
                             before="", metavar="CHARS")
-    start_from: str | None = knob(None, "start from a trained model's weights and vocabulary: default (the model "
-                                  "that ships with chargen-tui) or a run folder; the text's characters it lacks "
-                                  "are added, and the model's size is its own", Check(
-                                      lambda v: v is None or (isinstance(v, str) and v.strip() != ""),
-                                      "default or a run folder"), fixed_on_resume=True, before=None, flag="from",
-                                  metavar="RUN")
-    start_from_sha256: str | None = knob(None)  # of the base's model.keras (set by the plan, not the user)
     # Data
     # 23 epochs of tinyshakespeare fit in 10 minutes on 2 cores (docs/experiments.md)
     epochs: int = knob(23, "passes over the training text", WHOLE, finetune=10)

@@ -250,7 +250,8 @@ def import_weights(model: keras.Model, arrays: dict[str, np.ndarray]) -> None:
         for name, weights in named.items():
             model.get_layer(name).set_weights(weights)
     except ValueError as error:  # a shape or a layer the base's config.json does not describe
-        raise UserError(f"the base model does not match its own config.json ({error}): start from another run") from None
+        raise UserError(f"the base model does not match its own config.json ({error}): "
+                        "start from another run") from None
 
 
 def _check_lstm(layer: keras.layers.LSTM) -> None:

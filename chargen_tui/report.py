@@ -9,8 +9,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from .control import printable
-from .events import (ONE_TEXT, controls_removed, started_from, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
-                     Stopped, TrainingStarted, bits, duration, position)
+from .events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+                     Stopped, TrainingStarted, bits, controls_removed, duration, position, started_from)
 
 
 class TrainingReport:

@@ -226,7 +226,7 @@ async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
     app = ChargenApp(mode="write", run=default_run_dir(), autosave_folder=tmp_path / "autosave")
     async with app.run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
-        assert "model: tinyshakespeare (shipped)" in status_line(screen)
+        assert "model: english-base (shipped)" in status_line(screen)
         assert editor.suggestion
 
 

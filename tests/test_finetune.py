@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 import time
 
 import numpy as np
@@ -77,14 +78,33 @@ def test_the_end_of_text_token_keeps_its_weights_when_new_characters_push_it_alo
     assert stream.vocab_size == 4 and extend_weights(arrays, base, stream, stream.encode("abzz"))["embedding"].shape == (4, 2)
 
 
+FINE_TUNING = {"epochs": 2, "seq_len": 40, "dropout": 0.2}
+
+
 @pytest.fixture(scope="module")
 def fine_tuned(tmp_path_factory, trained_run):
     """The shared tiny run, fine-tuned on text full of a character it never saw ("ж")."""
     text = make_text(20000, seed=3).replace("e", "ж")
     run = RunDir(tmp_path_factory.mktemp("fine") / "run")
     events = []
-    train_tiny(run, text, events.append, start_from=str(trained_run.path), epochs=2, seq_len=40)
+    train_tiny(run, text, events.append, start_from=str(trained_run.path), **FINE_TUNING)
     return run, events, text
+
+
+def test_a_fine_tuned_run_stopped_and_resumed_ends_where_the_whole_one_did(fine_tuned, trained_run, tmp_path):
+    whole, _, text = fine_tuned
+    parted = RunDir(tmp_path / "parted")
+    stop = threading.Event()
+
+    def stop_after_five(event):
+        if isinstance(event, BatchProgress) and event.batch == 5:
+            stop.set()
+
+    train_tiny(parted, text, stop_after_five, stop=stop, start_from=str(trained_run.path), **FINE_TUNING)
+    assert (parted.read_checkpoint().epochs_done, parted.read_checkpoint().batches_done) == (0, 5)
+    train_tiny(parted, text, resume=True, start_from=str(trained_run.path), **FINE_TUNING)
+    assert parted.read_vocab().char_index == whole.read_vocab().char_index
+    np.testing.assert_allclose(parted.read_metrics()[1]["val_loss"], whole.read_metrics()[1]["val_loss"], rtol=1e-4)
 
 
 def test_a_fine_tuned_model_writes_a_character_its_base_never_had(fine_tuned, trained_run):

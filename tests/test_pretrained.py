@@ -5,7 +5,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from chargen_tui.plan import plan_run
 from chargen_tui.pretrained import default_run_dir
+from chargen_tui.run_dir import RunDir
 from chargen_tui.sampling import Sampler
 
 from .test_cli import cli
@@ -18,7 +20,7 @@ def test_the_shipped_model_loads_and_writes():
     assert run_dir.model_path.stat().st_size < 15_000_000
     model = keras.saving.load_model(run_dir.model_path, safe_mode=True)
     assert getattr(model, "optimizer", None) is None and model.output_shape[-1] == vocab.vocab_size
-    # Trained, not a placeholder: a plain Shakespearean line costs ~1.1 nats a character (ln 66 = 4.2
+    # Trained, not a placeholder: a plain Shakespearean line costs ~1.1 nats a character (ln 215 = 5.4
     # for an untrained model).
     ids = np.array(vocab.encode("KING HENRY:\nWhat say you, my good lord? Shall we go to the court and hear "
                                 "the news?\n"))
@@ -34,3 +36,15 @@ def test_generate_without_a_run_folder_uses_the_shipped_model():
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("KING:") and len(result.stdout) == len("KING:") + 120 + 1
     assert len(set(result.stdout.split())) > 5
+
+
+def test_the_shipped_model_is_a_base_for_english_of_many_kinds(tmp_path):
+    run_dir = default_run_dir()
+    vocab = run_dir.read_vocab()
+    assert all(chr(c) in vocab.char_index for c in range(32, 127)) and set("‘’“”–—…éèçñüß") <= set(vocab.char_index)
+    sampler = Sampler.from_run_dir(run_dir)
+    modern = ("The meeting moved to Thursday, so we’ll have more time to prepare the report — and “fix” the "
+              "numbers before anyone asks about them.")
+    assert sampler.rows_loss(vocab.encode(modern)[None, :]) < 2.0  # nats a character
+    plan = plan_run(RunDir(tmp_path / "mine"), {"start_from": "default"}, text="Ceci n'est pas une pipe. " * 400)
+    assert plan.config.units == run_dir.read_config().units and plan.vocab.char_index.items() >= vocab.char_index.items()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..config import display_name
-from ..errors import (AlreadyTrained, BaseFixes, StillTraining, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder, NotARunFolder,
-                      NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, UnseenCharacters, UserError, word)
+from ..errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder,
+                      NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, StillTraining,
+                      UnseenCharacters, UserError, word)
 from ..events import Failed
 
 # What to do about each kind of error the core raises, in keys and fields (see errors.word).

@@ -1,9 +1,11 @@
 """The model that ships with the package: ready to write with before the user trains anything.
 
 This folder is a run folder (config.json, vocab.json, model.keras, model.npz, and metrics.jsonl,
-the record of its training). It was trained with the engine on tinyshakespeare with the project's
-defaults; the README ("The shipped model") gives the command that reproduces it. model.keras holds
-no optimizer state: it is for generation, not for --resume.
+the record of its training). It is the base for English of many kinds that `--from default`
+fine-tunes: the engine's defaults trained on alice, nietzsche, tinyshakespeare and Python's
+documentation by `benchmarks/base_model.py` (the README, "The shipped model", gives the command),
+its vocabulary ASCII, Latin-1 and the common typographic characters. model.keras holds no
+optimizer state: it is for generation and fine-tuning, not for --resume.
 """
 
 from __future__ import annotations

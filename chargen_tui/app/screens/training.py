@@ -24,8 +24,8 @@ from textual.worker import Worker, WorkerState
 
 from ...config import knobs
 from ...errors import UserError
-from ...events import (ONE_TEXT, controls_removed, started_from, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
-                       Stopped, TrainingStarted, duration, position)
+from ...events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event, Failed, Finished, Samples,
+                       Stopped, TrainingStarted, controls_removed, duration, position, started_from)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
 from ..wording import say, say_failed

@@ -20,7 +20,7 @@ from ..wording import field_name
 
 # What a run starts from: the choices of the "start from" row (its folder field holds a run folder's path)
 NOTHING, FOLDER = "nothing", "folder"
-START_FROM = [("nothing (new weights)", NOTHING), ("the shipped model", DEFAULT), ("a run folder:", FOLDER)]
+START_FROM = [("nothing", NOTHING), ("the shipped model", DEFAULT), ("a run folder", FOLDER)]
 
 
 def _row(name: str, *fields: Widget, help_text: str = "") -> Horizontal:
@@ -43,7 +43,7 @@ class SettingsForm(VerticalScroll):
             margin-right: 1;
         }
         & #start-from-kind {
-            width: 26;
+            width: 20;
             margin-right: 1;
         }
         & .help {
