@@ -227,9 +227,9 @@ async def test_start_from_fills_the_base_size_and_the_fine_tuning_defaults_then_
         await pilot.pause()
         assert (field("units"), field("embedding_dim"), field("learning_rate")) == ("32", "8", "0.006")
 
-        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="40", epochs="1",
-                        units="32", embedding_dim="8")
+        await fill_form(pilot, corpus_file(tmp_path), tmp_path / "run", seq_len="40", units="32", embedding_dim="8")
         await pilot.press("f5")
         await wait_for(pilot, lambda: "starting from" in notifications(app), what="the note of the base")
-        await first_epoch_shown(pilot)
         assert RunDir(tmp_path / "run").read_config().start_from == str(trained_run.path.resolve())
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: not screen.running, what="training to stop")
