@@ -16,7 +16,6 @@ defaults of their own (config.py, `finetune=`). Nothing here imports TensorFlow.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 import zipfile
@@ -30,7 +29,7 @@ import numpy as np
 from .config import Config, knobs
 from .errors import BaseFixes, DamagedRun, StillTraining, UserError
 from .pretrained import default_run_dir
-from .run_dir import RunDir
+from .run_dir import RunDir, file_sha256
 from .vocab import Vocab
 
 DEFAULT = "default"  # the name of the shipped model as a base
@@ -59,8 +58,7 @@ def open_base(name: str) -> Base:
     if progress and progress.get("training", True) and time.time() - float(progress.get("time", 0)) < TRAINING_SECONDS:
         raise StillTraining(run.path)
     _check_layers(model_path)
-    sha256 = hashlib.sha256(model_path.read_bytes()).hexdigest()
-    return Base(base_name(name), run, config, vocab, sha256)
+    return Base(base_name(name), run, config, vocab, file_sha256(model_path))
 
 
 def base_name(name: str) -> str:

@@ -139,7 +139,8 @@ class RunDir:
 
     def write_weights(self, weights: dict[str, np.ndarray]) -> None:
         """model.npz for the model.keras there now (`model.export_weights` of it)."""
-        atomic_write(self.weights_path, lambda tmp: _save_arrays(tmp, {**weights, _KERAS_HASH: _hash(self.model_path)}))
+        arrays = {**weights, _KERAS_HASH: file_sha256(self.model_path)}
+        atomic_write(self.weights_path, lambda tmp: _save_arrays(tmp, arrays))
 
     def read_weights(self) -> dict[str, np.ndarray] | None:
         """model.npz's arrays, or None when there is none or it was not written with this model.keras
@@ -147,7 +148,7 @@ class RunDir:
         if not self.weights_path.exists():
             return None
         arrays = _load_arrays(self.weights_path)
-        if str(arrays.pop(_KERAS_HASH, "")) != _hash(self.require_model()):
+        if str(arrays.pop(_KERAS_HASH, "")) != file_sha256(self.require_model()):
             return None
         return arrays
 
@@ -210,7 +211,8 @@ def _load_arrays(path: Path) -> dict[str, np.ndarray]:
         raise DamagedRun(path) from None
 
 
-def _hash(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex (the model.keras that a model.npz, or a fine-tuned run, came from)."""
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

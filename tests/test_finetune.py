@@ -32,15 +32,20 @@ def test_the_base_characters_keep_their_indices_and_new_ones_come_after():
     assert Vocab.from_json(vocab.to_json()).base == record
 
 
+def random_weights(rng: np.random.Generator, tokens: int, embedding: int, units: int) -> dict[str, np.ndarray]:
+    """A one-layer model's arrays, as model.export_weights names them, drawn at random."""
+    return {"embedding": rng.normal(size=(tokens, embedding)).astype(np.float32),
+            "lstm_1/kernel": rng.normal(size=(embedding, 4 * units)).astype(np.float32),
+            "lstm_1/recurrent_kernel": rng.normal(size=(units, 4 * units)).astype(np.float32),
+            "lstm_1/bias": np.zeros(4 * units, np.float32),
+            "logits/kernel": rng.normal(size=(units, tokens)).astype(np.float32),
+            "logits/bias": rng.normal(size=tokens).astype(np.float32)}
+
+
 def test_new_tokens_start_as_an_average_character_as_likely_as_they_occur():
     base = Vocab.from_text("abcd")
     rng = np.random.default_rng(0)
-    arrays = {"embedding": rng.normal(size=(5, 4)).astype(np.float32),
-              "lstm_1/kernel": rng.normal(size=(4, 32)).astype(np.float32),
-              "lstm_1/recurrent_kernel": rng.normal(size=(8, 32)).astype(np.float32),
-              "lstm_1/bias": np.zeros(32, np.float32),
-              "logits/kernel": rng.normal(size=(8, 5)).astype(np.float32),
-              "logits/bias": rng.normal(size=5).astype(np.float32)}
+    arrays = random_weights(rng, tokens=5, embedding=4, units=8)
     text = "".join(rng.choice(list("abcdzzy"), size=3000))
     vocab = extend_vocab(base, text, end_of_text=False, record={})
     ids = vocab.encode(text)
@@ -62,13 +67,7 @@ def test_new_tokens_start_as_an_average_character_as_likely_as_they_occur():
 
 def test_the_end_of_text_token_keeps_its_weights_when_new_characters_push_it_along():
     base = Vocab.from_text("aab", end_of_text=True)  # a 1, b 2, end 3
-    rng = np.random.default_rng(1)
-    arrays = {"embedding": rng.normal(size=(4, 2)).astype(np.float32),
-              "lstm_1/kernel": rng.normal(size=(2, 8)).astype(np.float32),
-              "lstm_1/recurrent_kernel": rng.normal(size=(2, 8)).astype(np.float32),
-              "lstm_1/bias": np.zeros(8, np.float32),
-              "logits/kernel": rng.normal(size=(2, 4)).astype(np.float32),
-              "logits/bias": rng.normal(size=4).astype(np.float32)}
+    arrays = random_weights(np.random.default_rng(1), tokens=4, embedding=2, units=2)
     vocab = extend_vocab(base, "abzz", end_of_text=True, record={})
     assert vocab.end_of_text == 4
     extended = extend_weights(arrays, base, vocab, vocab.encode_texts(["abzz", "ab"]))
