@@ -52,13 +52,18 @@ class Base:
 
 def open_base(name: str) -> Base:
     """The run folder (or the shipped model) to start from, checked cheaply: UserError if unusable."""
-    run = default_run_dir() if name == DEFAULT else RunDir(name)
+    run = base_run_dir(name)
     config, vocab, model_path = run.read_config(), run.read_vocab(), run.require_model()
     progress = run.read_progress()
     if progress and progress.get("training", True) and time.time() - float(progress.get("time", 0)) < TRAINING_SECONDS:
         raise StillTraining(run.path)
     _check_layers(model_path)
     return Base(base_name(name), run, config, vocab, file_sha256(model_path))
+
+
+def base_run_dir(name: str) -> RunDir:
+    """The run folder a base's name stands for: "default" is the shipped model's."""
+    return default_run_dir() if name == DEFAULT else RunDir(name)
 
 
 def base_name(name: str) -> str:

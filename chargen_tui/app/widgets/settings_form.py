@@ -14,8 +14,7 @@ from textual.widgets import Input, Label, Select
 
 from ...config import Config, default, knob_type, knobs, settings
 from ...errors import UserError
-from ...finetune import DEFAULT, SIZE
-from ...run_dir import RunDir
+from ...finetune import DEFAULT, SIZE, base_run_dir
 from ..wording import field_name
 
 # What a run starts from: the choices of the "start from" row (its folder field holds a run folder's path)
@@ -75,9 +74,9 @@ class SettingsForm(VerticalScroll):
     @on(Input.Changed, "#knob-start_from")
     def _start_from_changed(self) -> None:
         """A run that starts from a model takes its size, and the fine-tuning defaults (config.py)."""
-        kind = self.query_one("#start-from-kind", Select).value
-        self.query_one("#knob-start_from", Input).disabled = kind != FOLDER or not self._fields_enabled
-        base = self._base_config(kind)
+        choice = self.query_one("#start-from-kind", Select)
+        self.query_one("#knob-start_from", Input).disabled = choice.value != FOLDER or choice.disabled
+        base = self._base_config(choice.value)
         for name, declared in knobs().items():
             if name in SIZE or declared.finetune is not None:
                 value = default(name) if base is None else getattr(base, name) if name in SIZE else declared.finetune
@@ -86,12 +85,9 @@ class SettingsForm(VerticalScroll):
     def _base_config(self, kind: str) -> Config | None:
         if kind == NOTHING:
             return None
-        if kind == DEFAULT:
-            from ...pretrained import default_run_dir
-
-            return default_run_dir().read_config()
         try:
-            return RunDir(self.query_one("#knob-start_from", Input).value.strip()).read_config()
+            name = DEFAULT if kind == DEFAULT else self.query_one("#knob-start_from", Input).value.strip()
+            return base_run_dir(name).read_config()
         except UserError:  # not a run (yet): F5 says so
             return None
 
@@ -130,10 +126,7 @@ class SettingsForm(VerticalScroll):
             self.query_one("#start-from-kind", Select).value = kind
             self.query_one("#knob-start_from", Input).value = config.start_from if kind == FOLDER else ""
 
-    _fields_enabled = True
-
     def set_enabled(self, enabled: bool) -> None:
-        self._fields_enabled = enabled
         for field in self.query(Input):
             field.disabled = not enabled
         self.query_one("#start-from-kind", Select).disabled = not enabled
