@@ -1,11 +1,13 @@
 """Key press to suggestion shown, in the real app driven headless.
 
-    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05] [--ahead N]
+    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05] [--ahead N] \
+        [--mode predict|sample] [--no-adapt]
 
 Types a passage one key at a time (a key every --interval seconds, a fast typist) into the writing
 screen and times each key from its arrival (as a terminal delivers it) to the moment the editor
 holds the new suggestion, ready for the frame that follows. A key that continues the ghost text
-keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms.
+keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms,
+in either suggestion mode, with the model adapting to the text typed (the app's defaults).
 """
 
 from __future__ import annotations
@@ -33,12 +35,14 @@ def passage(keys: int) -> str:
     return " ".join(text.split())[:keys]  # one line: the ghost text lives on the cursor's line
 
 
-async def measure(run_dir, keys: int, interval: float) -> tuple[list[float], list[float]]:
+async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapting: bool
+                  ) -> tuple[list[float], list[float]]:
     from textual import events
 
     from chargen_tui.app.app import ChargenApp
 
-    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()))
+    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()), suggest_mode=suggest_mode,
+                     adapting=adapting)
     computed, kept = [], []
     async with app.run_test(size=(80, 24)):
         screen, editor = app.writing, app.writing.editor
@@ -96,6 +100,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between keys")
     parser.add_argument("--ahead", type=int, default=None,
                         help="windows primed ahead while the writer pauses (default: suggest.LIKELY_NEXT)")
+    parser.add_argument("--mode", choices=("predict", "sample"), default="predict")
+    parser.add_argument("--no-adapt", dest="adapt", action="store_false")
     args = parser.parse_args()
     use_one_blas_thread()
     send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
@@ -110,8 +116,8 @@ def main() -> None:
         import chargen_tui.suggest
         chargen_tui.suggest.LIKELY_NEXT = args.ahead
     print(f"model {run_dir.path} (LSTM {config.layers}x{config.units}, window {config.seq_len}); "
-          f"a key every {args.interval * 1000:.0f} ms")
-    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval))
+          f"a key every {args.interval * 1000:.0f} ms; {args.mode} mode{', adapting' if args.adapt else ''}")
+    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval, args.mode, args.adapt))
     print(f"key -> new suggestion shown : {percentiles(computed)}")
     print(f"key -> kept suggestion      : {percentiles(kept)}")
     print(f"all keys                    : {percentiles(computed + kept)}")

@@ -30,6 +30,7 @@ from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, Dam
                      UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
 from .pretrained import default_run_dir
+from .suggest import PREDICT, SAMPLE
 from .run_dir import RunDir
 from .runtime import send_tensorflow_logs_to, use_one_blas_thread
 
@@ -183,7 +184,7 @@ def _write(args: argparse.Namespace) -> int:
     document = Path(args.file) if args.file else None
     if document is not None:
         open_document(document)  # a binary or non-UTF-8 file: one line now, not a broken screen
-    return _run_app(mode="write", run=run, document=document)
+    return _run_app(mode="write", run=run, document=document, suggest_mode=args.mode, adapting=args.adapt)
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -268,6 +269,13 @@ def _parser() -> argparse.ArgumentParser:
     write.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
                        help="run folder of the model (default: the model that ships with chargen-tui)")
     write.add_argument("--file", metavar="DOC", help="UTF-8 text file to edit (created on save if missing)")
+    write.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT,
+                       help="predict: the likeliest words, shown only when likely (F2 safer, F3 bolder); "
+                       "sample: a continuation sampled at a temperature, always, for inspiration "
+                       "(F5 switches; default: predict)")
+    write.add_argument("--no-adapt", dest="adapt", action="store_false",
+                       help="suggest with the model as trained; by default a copy of it learns from the document "
+                       "as you write (F8 switches; the run folder is never changed)")
     write.set_defaults(run=_write)
 
     watch = commands.add_parser("watch", help="follow a training that another terminal runs (read only)")

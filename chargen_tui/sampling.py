@@ -21,6 +21,7 @@ screen start in a fraction of a second. Keras is imported only to read a run fol
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,6 +115,15 @@ class Sampler:
         config, vocab = run.read_config(), run.read_vocab()
         weights = run.read_weights()
         return None if weights is None else cls.from_arrays(weights, vocab, config.seq_len, texts_mode(config.texts))
+
+    def copy(self) -> "Sampler":
+        """A sampler of its own weights (copies), to change without changing this one."""
+        twin = copy.copy(self)
+        twin.lstms = [_Layer(np.array(layer.kernel), np.array(layer.recurrent), np.array(layer.bias))
+                      for layer in self.lstms]
+        twin.input_table, twin.dense_kernel, twin.dense_bias = (np.array(w) for w in (
+            self.input_table, self.dense_kernel, self.dense_bias))
+        return twin
 
     def context(self, prefix: str) -> str:
         """What the model reads of `prefix`: its last `seq_len` characters; in a texts model, of the text

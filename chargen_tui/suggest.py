@@ -1,4 +1,8 @@
-"""Ghost-text suggestions: a few sampled continuations of the text before the cursor.
+"""Ghost-text suggestions: continuations of the text before the cursor.
+
+Two modes: predict (the default) shows the likeliest continuation, to its last likely word, and
+only when it is likely enough (predict.py); sample shows a continuation sampled at a temperature,
+always, for inspiration.
 
 The writing screen asks for suggestions on every keystroke and must never wait for them, so a
 `Suggester` computes them in one background thread that always takes the newest request and skips
@@ -13,6 +17,7 @@ state depends only on the window, so the suggestions are exactly what they would
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,7 +25,9 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 
+from .adapt import Adapter
 from .control import printable
+from . import predict
 
 if TYPE_CHECKING:
     from .sampling import Sampler
@@ -33,12 +40,18 @@ LIKELY_NEXT = 4  # windows primed ahead, while the writer pauses
 REMEMBERED = 64  # primed windows kept
 
 
+PREDICT, SAMPLE = "predict", "sample"
+
+
 @dataclass(frozen=True)
 class Request:
     prefix: str  # the text before the cursor (at least the model's window of it)
-    temperature: float
-    seed: int | None  # the random seed; fixed, the same text always gets the same suggestions
     sampler: Sampler
+    mode: str = PREDICT
+    threshold: float = 0.25  # predict: how likely a continuation must be to be shown
+    temperature: float = 0.5  # sample
+    seed: int | None = None  # sample: the random seed; fixed, the same text always gets the same suggestions
+    adapt: bool = False  # suggest with a copy of the model that learns from the text as it is written (adapt.py)
 
 
 class Primes:
@@ -71,15 +84,25 @@ class Primes:
 
 def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGESTION_CHARS,
                 primes: Primes | None = None, stop: Callable[[], bool] = lambda: False) -> Iterator[list[str]]:
-    """The continuations of `request.prefix`, each cut at its first newline: first the one to show,
-    alone, then up to `count` distinct ones, it first (unless `stop()` says they are no longer wanted).
+    """The continuations of `request.prefix`, each on the cursor's line: first the one to show, alone
+    (none: nothing to show), then up to `count` distinct ones, it first (unless `stop()` says they
+    are no longer wanted).
 
-    The prefix is primed once for all. Twice as many are sampled as wanted, so that duplicates,
-    common at low temperature, still leave several alternatives; one at a time, so that a new
-    keystroke waits for one sample at most (a few samples in one batch cost no less here).
+    The prefix is primed once for all. In predict mode one search finds them all, grown while the
+    text stays `predict.GROWTH` of the threshold likely. In sample mode twice as many are sampled as
+    wanted, so that duplicates, common at low temperature, still leave several alternatives; one at
+    a time, so that a new keystroke waits for one sample at most (a few samples in one batch cost no
+    less here).
     """
-    rng = np.random.default_rng(request.seed)
     primed = (primes or Primes(request.sampler)).prime(request.prefix)
+    if request.mode == PREDICT:
+        floor = request.threshold * predict.GROWTH
+        found = predict.likeliest(request.sampler, primed, floor, predict.BEAMS, length)
+        shown = [printable(c.text) for c in predict.best_and_alternatives(found, request.threshold, count)]
+        yield shown[:1]
+        yield shown
+        return
+    rng = np.random.default_rng(request.seed)
     texts = request.sampler.continue_from(primed, length, request.temperature, n=1, rng=rng)
     yield _distinct(texts, count)
     for _ in range(2 * count - 1):
@@ -87,6 +110,17 @@ def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGE
             return
         texts += request.sampler.continue_from(primed, length, request.temperature, n=1, rng=rng)
     yield _distinct(texts, count)
+
+
+def kept_after(alternatives: list[str], choice: int, typed: str) -> tuple[list[str], int] | None:
+    """The alternatives once `typed` is typed (or accepted) at the cursor, where the shown one,
+    `alternatives[choice]`, goes on with it: the rest of each that does, and the shown one's place
+    among them. None when the shown one does not go on with `typed` (a new suggestion is wanted)."""
+    shown = alternatives[choice] if alternatives else ""
+    if not typed or not shown.startswith(typed) or len(shown) == len(typed):
+        return None
+    rest = [a[len(typed):] for a in alternatives if a.startswith(typed) and len(a) > len(typed)]
+    return rest, rest.index(shown[len(typed):])
 
 
 def _distinct(texts: list[str], count: int) -> list[str]:
@@ -99,29 +133,66 @@ def _distinct(texts: list[str], count: int) -> list[str]:
 
 
 class Suggester:
-    """Answers suggestion requests in the thread that calls `serve`, the newest request first."""
+    """Answers suggestion requests in the thread that calls `serve`, the newest request first.
+
+    Requests that ask to adapt are answered with an `Adapter`'s copy of their model, which learns
+    from the text between keystrokes, in this same thread: a step waits for no lock and never runs
+    while a request waits, so a keystroke waits for at most one step (a few milliseconds)."""
 
     def __init__(self) -> None:
         self.requests: LatestOnly[Request] = LatestOnly()
         self.primes: Primes | None = None
+        self.adapter: Adapter | None = None
+        self._restart: str | None = None  # the text to read first when adapting anew
+        self._last: Request | None = None
 
     def ask(self, request: Request) -> None:
         self.requests.put(request)
 
+    def restart_adaptation(self, text: str) -> None:
+        """Adapt anew from the loaded model (a document was opened, or a model loaded), reading `text`
+        (the text before the cursor) first."""
+        self._restart = text
+
     def serve(self, deliver: Callable[[str, list[str]], None], cancelled: Callable[[], bool]) -> None:
         """Until `cancelled()`: answer each request with `deliver(prefix, alternatives)` (twice: the
-        one to show, then all), then, while no request waits, prime the likely next windows."""
+        one to show, then all), then, while no request waits, prime the likely next windows, and adapt."""
         while not cancelled():
-            request = self.requests.take(timeout=0.2)
+            request = self.requests.take(timeout=0 if self._can_adapt() else 0.2)
             if request is None:
+                if self._can_adapt():
+                    self._adapt_once()
                 continue
-            if self.primes is None or self.primes.sampler is not request.sampler:
-                self.primes = Primes(request.sampler)
+            request = self._with_model(request)
             stale = lambda: self.requests.waiting  # noqa: E731 - typing went on
             for alternatives in suggestions(request, primes=self.primes, stop=stale):
                 deliver(request.prefix, alternatives)
             if not stale():
                 self._prime_ahead(request.prefix)
+
+    def _with_model(self, request: Request) -> Request:
+        """The request, answered by the model it names or, adapting, by the adapted copy."""
+        self._last = request
+        if request.adapt:
+            if self._restart is not None or self.adapter is None or self.adapter.base is not request.sampler:
+                self.adapter = Adapter(request.sampler)
+                self.adapter.feed(self._restart or "")
+                self._restart = None
+            self.adapter.follow(request.prefix)
+            request = dataclasses.replace(request, sampler=self.adapter.sampler)
+        if self.primes is None or self.primes.sampler is not request.sampler:
+            self.primes = Primes(request.sampler)
+        return request
+
+    def _can_adapt(self) -> bool:
+        return bool(self._last and self._last.adapt and self.adapter and self.adapter.ready)
+
+    def _adapt_once(self) -> None:
+        """One step on the text waiting to be read; the primed windows are the old weights', so they go."""
+        self.adapter.step()
+        self.primes = Primes(self.adapter.sampler)
+        if not self.adapter.ready:
+            self._prime_ahead(self._last.prefix)
 
     def _prime_ahead(self, prefix: str) -> None:
         for char in self.primes.likely_next(prefix, LIKELY_NEXT):

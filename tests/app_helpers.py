@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from chargen_tui.app.app import ChargenApp
 from chargen_tui.app.screens.writing import WritingScreen
 from chargen_tui.app.widgets.ghost_editor import GhostEditor
+from chargen_tui.suggest import SAMPLE
 
 SAMPLE_SEED = 11  # the random seed the writing tests sample with: the same text, the same suggestions
 
@@ -36,10 +37,13 @@ def drawn_text(widget) -> str:
 
 
 # --- the writing screen -----------------------------------------------------------------------
-def writing_app(run_dir, tmp_path: Path, document: str | None = "doc.txt") -> ChargenApp:
-    """The app on its writing screen, suggesting with `run_dir`'s model and a fixed sample seed."""
+def writing_app(run_dir, tmp_path: Path, document: str | None = "doc.txt", suggest_mode: str = SAMPLE,
+                adapting: bool = False) -> ChargenApp:
+    """The app on its writing screen, suggesting with `run_dir`'s model and a fixed sample seed; in
+    sample mode unless asked (a tiny model is rarely sure enough for predict mode to show a ghost)."""
     return ChargenApp(mode="write", run=run_dir, document=tmp_path / document if document else None,
-                      sample_seed=SAMPLE_SEED, autosave_folder=tmp_path / "autosave")
+                      sample_seed=SAMPLE_SEED, autosave_folder=tmp_path / "autosave", suggest_mode=suggest_mode,
+                      adapting=adapting)
 
 
 async def start_writing(pilot: Pilot, typed: str = "The king and ") -> tuple[WritingScreen, GhostEditor]:
@@ -76,7 +80,8 @@ class Tmux:
         """Start `chargen-tui write` in an 80x24 session (its cache beside the socket); `then` runs after it."""
         cache = Path(self.socket).parent / "cache"
         self("new-session", "-d", "-s", "app", "-x", "80", "-y", "24",
-             f"XDG_CACHE_HOME={cache} {sys.executable} -m chargen_tui write {run_dir.path} --file {document}{then}")
+             f"XDG_CACHE_HOME={cache} {sys.executable} -m chargen_tui write {run_dir.path} --file {document} "
+             f"--mode sample --no-adapt{then}")
 
     def type(self, text: str) -> None:
         self("send-keys", "-t", "app", "-l", text)

@@ -7,10 +7,11 @@ import pytest
 from chargen_tui.app.app import ChargenApp
 from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
-from chargen_tui.suggest import SUGGESTION_CHARS, Request, suggestions
+from chargen_tui.suggest import PREDICT, SAMPLE, SUGGESTION_CHARS, Request, suggestions
 
 from .app_helpers import (SAMPLE_SEED, drawn_line, drawn_text, notifications, start_writing, status_line, wait_for,
                           writing_app)
+from .helpers import make_text
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,8 @@ async def test_the_ghost_text_is_the_engines_continuation_for_a_fixed_seed(train
                                                                            opened_document):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
-        expected = list(suggestions(Request("The king and ", screen.temperature, SAMPLE_SEED, sampler)))[-1]
+        request = Request("The king and ", sampler, SAMPLE, temperature=screen.temperature, seed=SAMPLE_SEED)
+        expected = list(suggestions(request))[-1]
         assert editor.suggestion == expected[0]
         # the same as `chargen-tui generate --prefix "The king and " --seed 11`, up to its first newline
         generated = sampler.generate("The king and ", SUGGESTION_CHARS, temperature=0.5, seed=SAMPLE_SEED)[0]
@@ -78,7 +80,7 @@ async def test_ctrl_n_cycles_through_the_alternatives(trained_run, tmp_path, sam
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
         await pilot.press("f3", "f3", "f3", "f3", "f3")  # temperature 1.0: varied alternatives
-        expected = list(suggestions(Request("The king and ", 1.0, SAMPLE_SEED, sampler)))[-1]
+        expected = list(suggestions(Request("The king and ", sampler, SAMPLE, temperature=1.0, seed=SAMPLE_SEED)))[-1]
         await wait_for(pilot, lambda: editor.alternatives == expected, what="the alternatives at temperature 1.0")
         assert len(expected) >= 3
         seen = [editor.suggestion]
@@ -122,8 +124,55 @@ async def test_moving_the_cursor_asks_for_a_suggestion_for_its_new_place(trained
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
         await pilot.press("left", "left", "left", "left")  # before "and "
-        expected = list(suggestions(Request("The king ", 0.5, SAMPLE_SEED, sampler)))[-1]
+        expected = list(suggestions(Request("The king ", sampler, SAMPLE, temperature=0.5, seed=SAMPLE_SEED)))[-1]
         await wait_for(pilot, lambda: editor.alternatives == expected, what="suggestions for the cursor's place")
+
+
+# --- predict mode and adaptation ----------------------------------------------------------------
+async def test_predict_mode_shows_the_likeliest_continuation_when_likely_enough(trained_run, tmp_path, sampler,
+                                                                               opened_document):
+    async with writing_app(trained_run, tmp_path, suggest_mode=PREDICT).run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.writing
+        await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
+        for _ in range(4):
+            await pilot.press("f3")  # bolder: 25% -> 5%
+        assert "predict ≥5%" in status_line(screen)
+        expected = list(suggestions(Request("The king and ", sampler, threshold=0.05)))[-1]
+        assert expected  # the tiny model is that sure of something
+        await wait_for(pilot, lambda: screen.editor.alternatives == expected, what="the predicted continuation")
+        assert screen.editor.suggestion == expected[0]
+        for _ in range(11):
+            await pilot.press("f2")  # safer, to the top: 90%
+        assert "predict ≥90%" in status_line(screen)
+        assert list(suggestions(Request("The king and ", sampler, threshold=0.9)))[-1] == []
+        await pilot.pause(0.3)
+        assert screen.editor.suggestion == ""  # nothing is that likely: no ghost
+
+
+async def test_f5_switches_between_predict_and_sample_and_f8_adapting(trained_run, tmp_path):
+    app = ChargenApp(mode="write", run=trained_run, autosave_folder=tmp_path / "autosave")  # the defaults
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.writing
+        assert "predict ≥25%, adapting" in status_line(screen)
+        await pilot.press("f5")
+        assert "sample, temperature 0.5, adapting" in status_line(screen)
+        await pilot.press("f3", "f8")
+        assert "sample, temperature 0.6 │" in status_line(screen)
+
+
+async def test_adapting_reads_the_opened_document_and_leaves_the_run_folder_alone(trained_run, tmp_path):
+    from chargen_tui.adapt import SEGMENT
+
+    before = {path.name: path.read_bytes() for path in trained_run.path.iterdir() if path.is_file()}
+    (tmp_path / "doc.txt").write_text(make_text(3000, seed=3), encoding="utf-8")
+    async with writing_app(trained_run, tmp_path, adapting=True).run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.writing
+        await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion")
+        await wait_for(pilot, lambda: screen.suggester.adapter and screen.suggester.adapter.steps >= 3000 // SEGMENT,
+                       what="the document to be read")
+        await pilot.press(*"The king")
+        await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion from the adapted model")
+    assert before == {path.name: path.read_bytes() for path in trained_run.path.iterdir() if path.is_file()}
 
 
 # --- the document -------------------------------------------------------------------------------
@@ -225,9 +274,9 @@ async def test_the_shipped_model_suggests_on_first_launch(tmp_path):
 
     app = ChargenApp(mode="write", run=default_run_dir(), autosave_folder=tmp_path / "autosave")
     async with app.run_test(size=(80, 24)) as pilot:
-        screen, editor = await start_writing(pilot, typed="ROMEO:\nWhat light through yonder ")
+        screen, editor = await start_writing(pilot, typed="said the Ki")  # predict mode: a word it is sure of
         assert "model: english-base (shipped)" in status_line(screen)
-        assert editor.suggestion
+        assert editor.suggestion.startswith("ng")
 
 
 async def test_a_run_folder_without_model_npz_loads_through_keras_and_suggests(trained_run, tmp_path):

@@ -70,7 +70,7 @@ def control_run(tmp_path_factory):
 
 def test_a_model_that_writes_escape_sequences_never_sends_them_to_the_terminal(control_run):
     from chargen_tui.api import load
-    from chargen_tui.suggest import Request, suggestions
+    from chargen_tui.suggest import SAMPLE, Request, suggestions
 
     model = load(control_run.path)
     assert "\x1b" in model.vocab.char_index
@@ -80,7 +80,7 @@ def test_a_model_that_writes_escape_sequences_never_sends_them_to_the_terminal(c
                  "--seed", "0")
     assert result.returncode == 0 and not controls(result.stdout) and "␛" in result.stdout
     shown = [line for seed in range(8) for line in
-             list(suggestions(Request("The king ", 1.0, seed, model.sampler)))[-1]]
+             list(suggestions(Request("The king ", model.sampler, SAMPLE, temperature=1.0, seed=seed)))[-1]]
     assert shown and not controls("".join(shown))
 
 

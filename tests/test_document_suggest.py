@@ -76,11 +76,11 @@ def test_write_and_watch_refuse_bad_input_in_one_line(tmp_path, trained_run):
 
 def test_suggestions_are_the_same_from_a_remembered_prime(trained_run):
     from chargen_tui.sampling import Sampler
-    from chargen_tui.suggest import Primes, Request, suggestions
+    from chargen_tui.suggest import SAMPLE, Primes, Request, suggestions
 
     sampler = Sampler.from_run_dir(trained_run)
     primes = Primes(sampler)
-    request = Request("The king and the queen walked to the old ", 1.0, 5, sampler)
+    request = Request("The king and the queen walked to the old ", sampler, SAMPLE, temperature=1.0, seed=5)
     fresh = list(suggestions(request))
     assert list(suggestions(request, primes=primes)) == fresh
     assert list(suggestions(request, primes=primes)) == fresh  # the second time from the remembered state
@@ -89,13 +89,13 @@ def test_suggestions_are_the_same_from_a_remembered_prime(trained_run):
 
 def test_the_suggester_answers_the_newest_request_only_then_primes_ahead(trained_run):
     from chargen_tui.sampling import Sampler
-    from chargen_tui.suggest import LIKELY_NEXT, Request, Suggester
+    from chargen_tui.suggest import LIKELY_NEXT, SAMPLE, Request, Suggester
 
     sampler = Sampler.from_run_dir(trained_run)
     suggester = Suggester()
     answers = []
-    suggester.ask(Request("The ki", 0.5, 1, sampler))
-    suggester.ask(Request("The kin", 0.5, 1, sampler))  # typed before the first was taken
+    suggester.ask(Request("The ki", sampler, SAMPLE, seed=1))
+    suggester.ask(Request("The kin", sampler, SAMPLE, seed=1))  # typed before the first was taken
     done = threading.Event()
     thread = threading.Thread(target=suggester.serve, args=(lambda seed, alts: answers.append(seed), done.is_set))
     thread.start()

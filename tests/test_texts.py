@@ -252,7 +252,7 @@ def test_importing_the_package_imports_no_tensorflow():
 
 # --- the writing screen --------------------------------------------------------------------------
 async def test_the_writing_screen_continues_the_current_text_only(texts_run, tmp_path):
-    from chargen_tui.suggest import Request, suggestions
+    from chargen_tui.suggest import SAMPLE, Request, suggestions
 
     from .app_helpers import SAMPLE_SEED, start_writing, writing_app
 
@@ -262,7 +262,7 @@ async def test_the_writing_screen_continues_the_current_text_only(texts_run, tmp
     async with writing_app(texts_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot, typed="")
         # What a document holding only "Never" gets: the texts before it do not count.
-        alone = list(suggestions(Request("Never", screen.temperature, SAMPLE_SEED, sampler)))[-1]
+        alone = list(suggestions(Request("Never", sampler, SAMPLE, temperature=screen.temperature, seed=SAMPLE_SEED)))[-1]
         assert editor.suggestion == alone[0]
         # and it ends where the model ends the text (here, within the line)
         text, _ = sampler.continue_texts(sampler.prime("Never"), 40, screen.temperature,

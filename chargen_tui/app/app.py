@@ -18,6 +18,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from ..run_dir import RunDir
+from ..suggest import PREDICT
 from .screens.dialogs import Choice
 from .screens.training import TrainingScreen
 from .screens.writing import WritingScreen
@@ -32,14 +33,16 @@ class ChargenApp(App):
 
     def __init__(self, mode: Literal["train", "write"] = "write", run: RunDir | None = None,
                  document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None) -> None:
+                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True) -> None:
         """`run`: the model to write with; `watch`: a run that another process trains, followed read only;
-        `sample_seed`: a random seed that fixes the suggestions (tests)."""
+        `sample_seed`: a random seed that fixes the suggestions (tests); `suggest_mode`: predict or
+        sample (suggest.py); `adapting`: the writing screen's model learns from the document (adapt.py)."""
         super().__init__()
         self.start_mode = mode
         self.leaving = False
         self.training = TrainingScreen(watched=watch)
-        self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder)
+        self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder,
+                                     suggest_mode=suggest_mode, adapting=adapting)
         # Modes need screen factories; each returns the one instance, so switching keeps its state.
         self.add_mode("train", lambda: self.training)
         self.add_mode("write", lambda: self.writing)

@@ -24,7 +24,8 @@ from ...errors import UserError
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...sampling import Sampler
-from ...suggest import Request, Suggester
+from ...predict import THRESHOLD
+from ...suggest import PREDICT, SAMPLE, Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
 from ..wording import say
 from .dialogs import Choice, PathPrompt
@@ -33,6 +34,8 @@ from .dialogs import Choice, PathPrompt
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 2.0)
+ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~5 s, in the background)
+THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
 
 
 @dataclass
@@ -50,9 +53,11 @@ class SuggestionsReady(Message):
 class WritingScreen(Screen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("f2", "temperature(-1)", "T-", tooltip="lower the temperature: safer suggestions"),
-        Binding("f3", "temperature(1)", "T+", tooltip="raise the temperature: bolder suggestions"),
+        Binding("f2", "bolder(-1)", "Safer", tooltip="predict: likelier suggestions only; sample: a lower temperature"),
+        Binding("f3", "bolder(1)", "Bolder", tooltip="predict: less likely ones too; sample: a higher temperature"),
         Binding("f4", "toggle_autocomplete", "Auto"),
+        Binding("f5", "switch_suggestions", "Mode", tooltip="predict (the likeliest words) or sample (inspiration)"),
+        Binding("f8", "toggle_adapting", "Adapt", tooltip="a copy of the model learns from the text as you write"),
         Binding("ctrl+o", "open_document", "Open", show=False),
         Binding("ctrl+l", "choose_model", "Model", show=False),
         Binding("ctrl+t", "app.switch_mode('train')", "Train"),
@@ -67,14 +72,21 @@ class WritingScreen(Screen):
     unsaved: reactive[bool] = reactive(False, init=False)
     """Unsaved changes: the text differs from the saved file. The first change sets it at once; text
     undone back to the saved one clears it when `check_unsaved` next compares (autosave, quit, open)."""
+    suggest_mode: reactive[str] = reactive(PREDICT, init=False)
+    """predict: the likeliest continuation, shown when likely; sample: one sampled at `temperature`."""
+    threshold: reactive[float] = reactive(THRESHOLD, init=False)
     temperature: reactive[float] = reactive(0.5, init=False)
+    adapting: reactive[bool] = reactive(True, init=False)
+    """Suggest with a copy of the model that learns from the document (the run folder is not changed)."""
     model_name: reactive[str] = reactive("none", init=False)
     model_note: reactive[str] = reactive("", init=False)
     """What the model is doing when not simply there: loading, failed, or not chosen yet."""
 
     def __init__(self, run: RunDir | None, document: Path | None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None) -> None:
+                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True) -> None:
         super().__init__()
+        self.set_reactive(WritingScreen.suggest_mode, suggest_mode)
+        self.set_reactive(WritingScreen.adapting, adapting)
         self.set_reactive(WritingScreen.run, run)
         self.set_reactive(WritingScreen.document, document)
         self.set_reactive(WritingScreen.model_note, "" if run else "(ctrl+l chooses a run folder)")
@@ -96,7 +108,8 @@ class WritingScreen(Screen):
         return self.query_one(GhostEditor)
 
     def on_mount(self) -> None:
-        for name in ("document", "unsaved", "temperature", "model_name", "model_note"):
+        for name in ("document", "unsaved", "suggest_mode", "threshold", "temperature", "adapting", "model_name",
+                     "model_note"):
             self.watch(self, name, self._show_status, init=False)
         self.watch(self.editor, "autocomplete", self._show_status, init=False)
         self._open(self.document)
@@ -135,6 +148,7 @@ class WritingScreen(Screen):
     def _use_model(self, message: ModelLoaded) -> None:
         self.sampler, self.model_name, self.model_note = message.sampler, message.name, ""
         self.editor.context_chars = max(256, message.sampler.seq_len)
+        self._adapt_anew()
         self.editor.request_suggestions()
 
     @on(Worker.StateChanged)
@@ -166,7 +180,8 @@ class WritingScreen(Screen):
     @on(GhostEditor.SuggestionWanted)
     def _ask_for_suggestions(self, message: GhostEditor.SuggestionWanted) -> None:
         if self.sampler is not None:
-            self.suggester.ask(Request(message.prefix, self.temperature, self.sample_seed, self.sampler))
+            self.suggester.ask(Request(message.prefix, self.sampler, self.suggest_mode, self.threshold,
+                                       self.temperature, self.sample_seed, self.adapting))
 
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
@@ -178,12 +193,31 @@ class WritingScreen(Screen):
     def _show_suggestions(self, message: SuggestionsReady) -> None:
         self.editor.show_suggestions(message.prefix, message.alternatives)
 
-    def action_temperature(self, direction: int) -> None:
-        low, high = TEMPERATURE_RANGE
-        self.temperature = round(min(high, max(low, self.temperature + direction * TEMPERATURE_STEP)), 2)
+    def action_bolder(self, direction: int) -> None:
+        """direction 1: bolder suggestions, -1: safer ones, in the current mode's own terms."""
+        if self.suggest_mode == PREDICT:
+            place = min(range(len(THRESHOLDS)), key=lambda i: abs(THRESHOLDS[i] - self.threshold)) - direction
+            self.threshold = THRESHOLDS[min(len(THRESHOLDS) - 1, max(0, place))]
+        else:
+            low, high = TEMPERATURE_RANGE
+            self.temperature = round(min(high, max(low, self.temperature + direction * TEMPERATURE_STEP)), 2)
 
-    def watch_temperature(self) -> None:
+    def action_switch_suggestions(self) -> None:
+        self.suggest_mode = SAMPLE if self.suggest_mode == PREDICT else PREDICT
+
+    def action_toggle_adapting(self) -> None:
+        self.adapting = not self.adapting
+
+    def _adapt_anew(self) -> None:
+        """A new document or model: adaptation starts again from the model as loaded, reading the
+        text before the cursor (its last ADAPT_READS characters) first."""
+        before = self.editor.get_text_range((0, 0), self.editor.cursor_location)
+        self.suggester.restart_adaptation(before[-ADAPT_READS:])
+
+    def _settings_changed(self) -> None:
         self.editor.request_suggestions()
+
+    watch_suggest_mode = watch_threshold = watch_temperature = watch_adapting = _settings_changed
 
     def action_toggle_autocomplete(self) -> None:
         self.editor.autocomplete = not self.editor.autocomplete
@@ -199,6 +233,7 @@ class WritingScreen(Screen):
         self.document, self.saved_text, self.unsaved = path, text, False
         self.editor.load_text(text)
         self.editor.move_cursor(self.editor.document.end)  # a writer goes on where the text ends
+        self._adapt_anew()
         recovery = self.autosave.read()
         if recovery and recovery.text != text:
             self.app.push_screen(
@@ -211,6 +246,7 @@ class WritingScreen(Screen):
         if answer == "recover":
             self.editor.load_text(text)  # unsaved: the recovered text is not in the file
             self.editor.move_cursor(self.editor.document.end)
+            self._adapt_anew()
         else:
             self.autosave.clear()
 
@@ -273,8 +309,9 @@ class WritingScreen(Screen):
         saved = " (modified)" if self.unsaved else ""
         auto = "on" if self.editor.autocomplete else "off"
         model = f"{self.model_name} {self.model_note}".strip()
-        self.query_one("#status", Static).update(
-            f" {name}{saved} │ model: {model} │ temperature {self.temperature:.1f} │ autocomplete {auto}")
+        mode = (f"predict ≥{self.threshold:.0%}" if self.suggest_mode == PREDICT
+                else f"sample, temperature {self.temperature:.1f}") + (", adapting" if self.adapting else "")
+        self.query_one("#status", Static).update(f" {name}{saved} │ model: {model} │ {mode} │ autocomplete {auto}")
 
 
 def _model_name(run: RunDir) -> str:

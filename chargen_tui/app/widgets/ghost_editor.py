@@ -18,6 +18,8 @@ from textual.reactive import reactive
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult
 
+from ...suggest import kept_after
+
 _NEXT_WORD = re.compile(r"\s*\S+")
 
 
@@ -127,14 +129,11 @@ class GhostEditor(TextArea):
     def edit(self, edit: Edit) -> EditResult:
         # A character typed (or accepted) that continues the shown suggestion keeps the rest of it,
         # and of each alternative that continues the same way; any other edit asks anew.
-        typed = edit.text
-        shown = self.suggestion
-        self._kept = bool(typed) and edit.from_location == edit.to_location == self.cursor_location \
-            and shown.startswith(typed) and len(shown) > len(typed)
-        if self._kept:
-            rest = [a[len(typed):] for a in self._alternatives if a.startswith(typed) and len(a) > len(typed)]
-            self._choice = rest.index(shown[len(typed):])
-            self._alternatives = rest
+        at_cursor = edit.from_location == edit.to_location == self.cursor_location
+        kept = kept_after(self._alternatives, self._choice, edit.text) if at_cursor and self.suggestion else None
+        self._kept = kept is not None
+        if kept:
+            self._alternatives, self._choice = kept
         self._editing = True  # the cursor moves inside the edit; update_suggestion decides after it
         try:
             return super().edit(edit)

@@ -1,0 +1,156 @@
+"""The likeliest continuations of a text, found by beam search, each ending where a word ends.
+
+Predict mode shows what the writer is likeliest to type next, and only when it is likely: a ghost
+the writer rejects costs attention and saves nothing. So the search keeps only continuations whose
+probability clears a floor, and a continuation counts only where a word ends: at its last character
+the model must expect a space, punctuation or a line's end next (its probability is the text's
+times that expectation). A continuation never ends mid-word, unless the word is what it completes.
+
+Every prefix of a continuation is at least as likely as the continuation, so pruning below the
+floor loses nothing the floor would have kept: with `beams` at least 1 / floor, the search finds
+every continuation that clears it (no more than 1 / floor distinct texts can). That bound also
+keeps the search short: it stops as soon as nothing left clears the floor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .vocab import PAD
+
+if TYPE_CHECKING:
+    from .sampling import Sampler, State
+
+THRESHOLD = 0.25  # default: a ghost is shown when at least this likely (measured: docs/experiments.md)
+BEAMS = 6
+LENGTH = 40
+GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
+MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type
+_WORD = re.compile(r"\s*\S+")  # what Ctrl+Right takes (the editor's own pattern)
+
+
+@dataclass(frozen=True)
+class Continuation:
+    text: str
+    probability: float  # that the text to come starts with `text` and a word ends there
+
+    @property
+    def expected_chars(self) -> float:
+        return self.probability * len(self.text)
+
+
+def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: float, beams: int = BEAMS,
+              length: int = LENGTH) -> list[Continuation]:
+    """Every continuation (of at most `length` characters, on the cursor's line) found at least `floor`
+    likely, searched with `beams` beams, likeliest first."""
+    ends_word, blocked, wide, spaces = _boundaries(sampler)
+    log_floor = math.log(floor)
+    state, logits = primed
+    paths = [[]]  # the token ids of each beam
+    scores = np.zeros(1)  # each beam's log probability
+    found: dict[str, float] = {}
+    for t in range(length + 1):
+        log_probs = _log_softmax(logits)
+        for path, score, row in zip(paths, scores, log_probs):
+            if path:  # ended by a space, or a wide character (a word of its own): as is; else a word must end next
+                end = 0.0 if wide[path[-1]] or spaces[path[-1]] else np.logaddexp.reduce(row[ends_word])
+                if score + end >= log_floor:
+                    found[sampler.vocab.decode(path)] = score + end
+        if t == length:
+            break
+        totals = scores[:, None] + log_probs
+        totals[:, blocked] = -np.inf
+        flat = totals.ravel()
+        best = np.argpartition(flat, -beams)[-beams:] if flat.size > beams else np.arange(flat.size)
+        best = best[flat[best] >= log_floor]
+        if not len(best):
+            break
+        rows, tokens = np.unravel_index(best, totals.shape)
+        paths = [paths[r] + [int(k)] for r, k in zip(rows, tokens)]
+        scores = totals[rows, tokens]
+        state = sampler.step([(h[rows], c[rows]) for h, c in state], tokens)
+        logits = sampler.logits(state)
+    return sorted((Continuation(text, math.exp(score)) for text, score in found.items()),
+                  key=lambda found: -found.probability)
+
+
+def best_and_alternatives(found: list[Continuation], threshold: float, count: int) -> list[Continuation]:
+    """The continuation to show, then up to `count - 1` others, none a prefix of another.
+
+    A ghost is taken whole (Tab) or word by word (Ctrl+Right), so what it is worth is the keys it is
+    expected to save (`_expected_keys`), and it is useful when its first word is right. So a
+    continuation is shown when its first word (of 2 characters at least: one is no quicker to take
+    than to type) is at least `threshold` likely, and of those the one expected to save the most
+    comes first."""
+    likely = {c.text: c.probability for c in found}
+    shown = [c for c in found if len(c.text) >= MIN_CHARS and likely[_first_word(c.text, likely)] >= threshold]
+    shown.sort(key=lambda c: -_expected_keys(c.text, likely))
+    chosen: list[Continuation] = []
+    for candidate in shown:
+        if len(chosen) == count:
+            break
+        if not any(c.text.startswith(candidate.text) or candidate.text.startswith(c.text) for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def _word_ends(text: str, likely: dict[str, float]) -> list[str]:
+    """The prefixes of `text` that end where a word ends (the search found each, as likely as `text` at least)."""
+    return [text[:end] for end in range(1, len(text) + 1) if text[:end] in likely]
+
+
+def _first_word(text: str, likely: dict[str, float]) -> str:
+    return next(prefix for prefix in _word_ends(text, likely) if len(prefix) >= MIN_CHARS)
+
+
+def _expected_keys(text: str, likely: dict[str, float]) -> float:
+    """Keys the continuation is expected to save when the writer takes as much of it as is right: all
+    of it with Tab (one key), or its first words with a Ctrl+Right each. Each word end's probability
+    is that the text is right up to there."""
+    ends = _word_ends(text, likely)
+    saved = likely[text] * (len(text) - 1)  # all of it right: Tab
+    for prefix, longer in zip(ends, ends[1:]):  # right up to `prefix`, not to `longer`
+        saved += (likely[prefix] - likely[longer]) * _saved_word_by_word(prefix)
+    return saved
+
+
+def _saved_word_by_word(prefix: str) -> int:
+    """Keys saved taking `prefix`'s words with Ctrl+Right (a trailing space it cannot take), where
+    that puts in 2 characters a key at least (else the writer types them)."""
+    taken = prefix.rstrip(" \t")
+    words = len(_WORD.findall(taken))
+    return len(taken) - words if words and len(taken) >= 2 * words else 0
+
+
+@cache
+def _boundaries_of(chars: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    ends_word = np.array([i != PAD and not _word_char(c) for i, c in enumerate(chars)])
+    blocked = np.array([i == PAD or c in ("", "\n", "\r") for i, c in enumerate(chars)])  # "": end of text
+    wide = np.array([bool(c) and unicodedata.east_asian_width(c) in "WF" for c in chars])
+    spaces = np.array([c in (" ", "\t") for c in chars])
+    return ends_word, blocked, wide, spaces
+
+
+def _boundaries(sampler: "Sampler") -> tuple[np.ndarray, ...]:
+    """Per token: does a word end before it (space, punctuation, a line's or a text's end); may a
+    continuation not go on into it (padding, a line's or a text's end); is it a wide character (CJK),
+    each a word of its own; is it a space (a continuation may end with one: Tab takes it too)."""
+    return _boundaries_of(tuple(sampler.vocab.chars))
+
+
+def _word_char(char: str) -> bool:
+    return char.isalnum() or char in "_'’"
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits.astype(np.float64)
+    logits[:, PAD] = -np.inf
+    top = logits.max(axis=1, keepdims=True)
+    return logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
