@@ -28,7 +28,7 @@ from .vocab import PAD
 if TYPE_CHECKING:
     from .sampling import Sampler, State
 
-THRESHOLD = 0.25  # default: a ghost is shown when at least this likely (measured: docs/experiments.md)
+THRESHOLD = 0.2  # default: a ghost is shown when at least this likely (measured: docs/experiments.md)
 BEAMS = 6
 LENGTH = 40
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely

@@ -48,7 +48,7 @@ class Request:
     prefix: str  # the text before the cursor (at least the model's window of it)
     sampler: Sampler
     mode: str = PREDICT
-    threshold: float = 0.25  # predict: how likely a continuation must be to be shown
+    threshold: float = predict.THRESHOLD  # predict: how likely a first word must be for a ghost to be shown
     temperature: float = 0.5  # sample
     seed: int | None = None  # sample: the random seed; fixed, the same text always gets the same suggestions
     adapt: bool = False  # suggest with a copy of the model that learns from the text as it is written (adapt.py)
@@ -174,10 +174,10 @@ class Suggester:
         """The request, answered by the model it names or, adapting, by the adapted copy."""
         self._last = request
         if request.adapt:
-            if self._restart is not None or self.adapter is None or self.adapter.base is not request.sampler:
+            restart, self._restart = self._restart, None
+            if restart is not None or self.adapter is None or self.adapter.base is not request.sampler:
                 self.adapter = Adapter(request.sampler)
-                self.adapter.feed(self._restart or "")
-                self._restart = None
+                self.adapter.feed(restart or "")
             self.adapter.follow(request.prefix)
             request = dataclasses.replace(request, sampler=self.adapter.sampler)
         if self.primes is None or self.primes.sampler is not request.sampler:
