@@ -109,7 +109,7 @@ def ghosts(args, sampler, threshold: float):
     the app does between keystrokes; that time is not a ghost's)."""
     from chargen_tui.adapt import Adapter
     from chargen_tui.predict import likeliest
-    from chargen_tui.suggest import Primes, Request, suggestions
+    from chargen_tui.suggest import SUGGESTION_CHARS, Primes, Request, suggestions
 
     adapter = Adapter(sampler, args.learning_rate) if args.adapt else None
     primes = Primes(sampler)
@@ -125,7 +125,7 @@ def ghosts(args, sampler, threshold: float):
         model = adapter.sampler if adapter else sampler
         began = time.perf_counter()
         if args.mode == "greedy":
-            found = [c for c in likeliest(model, primes.prime(prefix), threshold, beams=1)
+            found = [c for c in likeliest(model, primes.prime(prefix), threshold, SUGGESTION_CHARS, beams=1)
                      if not c.text.endswith((" ", "\t"))]  # it stopped where a word ends, before the space
             ghost = [max(found, key=lambda c: len(c.text)).text] if found else []
         else:

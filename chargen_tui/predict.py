@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 THRESHOLD = 0.2  # default: a ghost is shown when at least this likely (measured: docs/experiments.md)
 BEAMS = 6
-LENGTH = 40
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
 MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type
 _WORD = re.compile(r"\s*\S+")  # what Ctrl+Right takes (the editor's own pattern)
@@ -46,8 +45,8 @@ class Continuation:
         return self.probability * len(self.text)
 
 
-def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: float, beams: int = BEAMS,
-              length: int = LENGTH) -> list[Continuation]:
+def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: float, length: int,
+              beams: int = BEAMS) -> list[Continuation]:
     """Every continuation (of at most `length` characters, on the cursor's line) found at least `floor`
     likely, searched with `beams` beams, likeliest first."""
     ends_word, blocked, wide, spaces = _boundaries(sampler)

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 import numpy as np
 
+from . import predict
 from .adapt import Adapter
 from .control import printable
-from . import predict
 
 if TYPE_CHECKING:
     from .sampling import Sampler
@@ -97,7 +97,7 @@ def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGE
     primed = (primes or Primes(request.sampler)).prime(request.prefix)
     if request.mode == PREDICT:
         floor = request.threshold * predict.GROWTH
-        found = predict.likeliest(request.sampler, primed, floor, predict.BEAMS, length)
+        found = predict.likeliest(request.sampler, primed, floor, length)
         shown = [printable(c.text) for c in predict.best_and_alternatives(found, request.threshold, count)]
         yield shown[:1]
         yield shown

@@ -41,14 +41,14 @@ def bigram_sampler() -> Sampler:
 
 def test_beam_search_finds_the_likeliest_word_that_greedy_search_misses():
     sampler = bigram_sampler()
-    found = {c.text: c.probability for c in likeliest(sampler, sampler.prime("a "), floor=0.05)}
+    found = {c.text: c.probability for c in likeliest(sampler, sampler.prime("a "), floor=0.05, length=40)}
     assert found["bc"] == pytest.approx(0.4 * 0.9 * 0.9, rel=1e-4)  # and a word ends: a space, 0.9
     assert found["bc "] == pytest.approx(0.4 * 0.9 * 0.9, rel=1e-4)  # the space itself
     assert found["a"] == pytest.approx(0.5 * 0.2, rel=1e-4)
     assert found["bc bc"] == pytest.approx(0.324 * 0.4 * 0.9 * 0.9, rel=1e-4)
     assert max(found.values()) == found["bc"]
     assert all(p >= 0.05 for p in found.values()) and "b" not in found  # "b" ends a word only 0.008 of the time
-    greedy = [c.text for c in likeliest(sampler, sampler.prime("a "), floor=0.05, beams=1)]
+    greedy = [c.text for c in likeliest(sampler, sampler.prime("a "), floor=0.05, length=40, beams=1)]
     assert "bc" not in greedy and "a" in greedy
 
 

@@ -34,7 +34,7 @@ from .dialogs import Choice, PathPrompt
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 2.0)
-ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~5 s, in the background)
+ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~12 s, between keys)
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
 
 
