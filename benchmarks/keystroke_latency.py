@@ -1,13 +1,15 @@
 """Key press to suggestion shown, in the real app driven headless.
 
     python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05] [--ahead N] \
-        [--mode predict|sample] [--no-adapt]
+        [--mode predict|sample] [--no-adapt] [--train-beside]
 
 Types a passage one key at a time (a key every --interval seconds, a fast typist) into the writing
 screen and times each key from its arrival (as a terminal delivers it) to the moment the editor
 holds the new suggestion, ready for the frame that follows. A key that continues the ghost text
 keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms,
 in either suggestion mode, with the model adapting to the text typed (the app's defaults).
+--train-beside first starts the default job on the app's own training screen (Keras `fit` in a
+thread of the same process) and types while it trains.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ def passage(keys: int) -> str:
     return " ".join(text.split())[:keys]  # one line: the ghost text lives on the cursor's line
 
 
-async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapting: bool
-                  ) -> tuple[list[float], list[float]]:
+async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapting: bool,
+                  train_beside: bool) -> tuple[list[float], list[float]]:
     from textual import events
 
     from chargen_tui.app.app import ChargenApp
@@ -48,6 +50,8 @@ async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapti
         screen, editor = app.writing, app.writing.editor
         while screen.sampler is None:
             await asyncio.sleep(0.05)
+        if train_beside:
+            await start_training(app)
         await asyncio.sleep(0.5)
         # Wake on the editor's own calls instead of polling: a polling loop would hold the GIL
         # and slow the suggestion thread it measures.
@@ -73,7 +77,24 @@ async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapti
                 await shown.wait()
                 computed.append(shown_at[0] - started)
             await asyncio.sleep(interval)
+        if train_beside:
+            app.training.action_stop()  # after its batch, as F7 does: the app then quits at once
+            while app.training.running:
+                await asyncio.sleep(0.1)
     return computed, kept
+
+
+async def start_training(app) -> None:
+    """Start the default job on the training screen, as F5 there does, and come back once it trains."""
+    from textual.widgets import Input
+
+    app.switch_mode("train")
+    await asyncio.sleep(0.5)
+    app.training.query_one("#out", Input).value = tempfile.mkdtemp()
+    app.training.action_start()
+    while app.training.progress is None:  # TensorFlow imported, the first batches done
+        await asyncio.sleep(0.1)
+    app.switch_mode("write")
 
 
 def _after(method, signal):
@@ -102,6 +123,7 @@ def main() -> None:
                         help="windows primed ahead while the writer pauses (default: suggest.LIKELY_NEXT)")
     parser.add_argument("--mode", choices=("predict", "sample"), default="predict")
     parser.add_argument("--no-adapt", dest="adapt", action="store_false")
+    parser.add_argument("--train-beside", action="store_true", help="type while the app trains the default job")
     args = parser.parse_args()
     use_one_blas_thread()
     send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")
@@ -116,8 +138,9 @@ def main() -> None:
         import chargen_tui.suggest
         chargen_tui.suggest.LIKELY_NEXT = args.ahead
     print(f"model {run_dir.path} (LSTM {config.layers}x{config.units}, window {config.seq_len}); "
-          f"a key every {args.interval * 1000:.0f} ms; {args.mode} mode{', adapting' if args.adapt else ''}")
-    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval, args.mode, args.adapt))
+          f"a key every {args.interval * 1000:.0f} ms; {args.mode} mode{', adapting' if args.adapt else ''}"
+          f"{'; training beside it' if args.train_beside else ''}")
+    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval, args.mode, args.adapt, args.train_beside))
     print(f"key -> new suggestion shown : {percentiles(computed)}")
     print(f"key -> kept suggestion      : {percentiles(kept)}")
     print(f"all keys                    : {percentiles(computed + kept)}")

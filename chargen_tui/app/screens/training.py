@@ -8,6 +8,8 @@ In watch mode the same widgets follow a run folder that another process is writi
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, fields
@@ -35,6 +37,7 @@ from ..widgets.settings_form import SettingsForm
 
 REDRAW_SECONDS = 0.1  # 10 Hz at most
 WATCH_SECONDS = 1.0
+TRAINING_NICENESS = 10  # a training in the app yields the CPU to typing (measured: docs/experiments.md)
 _BATCH_POINTS_PER_EPOCH = 100  # the running-loss line keeps this many points per epoch
 
 
@@ -146,6 +149,11 @@ class TrainingScreen(Screen):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="training")
     def _train(self, plan: RunPlan):
+        # Below the UI and the suggestions in the CPU's queue: the threads TensorFlow starts from
+        # here, and the data workers forked from it, take this thread's niceness. (Linux: a thread's
+        # id is a process id there; elsewhere the id could name another process.)
+        if sys.platform == "linux":
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
         from ...training import train  # imports TensorFlow: in this thread, never on the UI's
 
         return train(plan, lambda event: self.post_message(EngineEvent(event)), stop=self.stop_event)
