@@ -4,7 +4,8 @@ Predict mode shows what the writer is likeliest to type next, and only when it i
 the writer rejects costs attention and saves nothing. So the search keeps only continuations whose
 probability clears a floor, and a continuation counts only where a word ends: at its last character
 the model must expect a space, punctuation or a line's end next (its probability is the text's
-times that expectation). A continuation never ends mid-word, unless the word is what it completes.
+times that expectation), or it ends with the space after a word (which Tab then takes too). A
+continuation never ends mid-word, unless the word is what it completes.
 
 Every prefix of a continuation is at least as likely as the continuation, so pruning below the
 floor loses nothing the floor would have kept: with `beams` at least 1 / floor, the search finds
@@ -28,7 +29,7 @@ from .vocab import PAD
 if TYPE_CHECKING:
     from .sampling import Sampler, State
 
-THRESHOLD = 0.2  # default: a ghost is shown when at least this likely (measured: docs/experiments.md)
+THRESHOLD = 0.2  # default: a ghost is shown when its first word is this likely (measured: docs/experiments.md)
 BEAMS = 6
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
 MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type
@@ -39,10 +40,6 @@ _WORD = re.compile(r"\s*\S+")  # what Ctrl+Right takes (the editor's own pattern
 class Continuation:
     text: str
     probability: float  # that the text to come starts with `text` and a word ends there
-
-    @property
-    def expected_chars(self) -> float:
-        return self.probability * len(self.text)
 
 
 def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: float, length: int,
