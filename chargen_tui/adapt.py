@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sampling import Sampler, cross_entropy
+from .sampling import Sampler, log_softmax
 from .vocab import PAD
 
 SEGMENT = 32  # characters per gradient step
@@ -115,9 +115,9 @@ class Adapter:
     def _backward(self, tokens, caches, tops) -> tuple[float, dict]:
         sampler = self.sampler
         logits = tops @ sampler.dense_kernel + sampler.dense_bias
-        loss = float(cross_entropy(logits, tokens).mean())
-        probs = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probs /= probs.sum(axis=1, keepdims=True)
+        log_probs = log_softmax(logits)
+        loss = -float(log_probs[np.arange(len(tokens)), tokens].mean())
+        probs = np.exp(log_probs)
         probs[np.arange(len(tokens)), tokens] -= 1
         d_logits = (probs / len(tokens)).astype(np.float32)
         gradients = {"dense_kernel": tops.T @ d_logits, "dense_bias": d_logits.sum(axis=0),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .sampling import log_softmax
 from .vocab import PAD
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: flo
     scores = np.zeros(1)  # each beam's log probability
     found: dict[str, float] = {}
     for t in range(length + 1):
-        log_probs = _log_softmax(logits)
+        logits = logits.astype(np.float64)
+        logits[:, PAD] = -np.inf  # never padding: the continuations are over the characters alone
+        log_probs = log_softmax(logits)
         for path, score, row in zip(paths, scores, log_probs):
             if path:  # ended by a space, or a wide character (a word of its own): as is; else a word must end next
                 end = 0.0 if wide[path[-1]] or spaces[path[-1]] else np.logaddexp.reduce(row[ends_word])
@@ -143,10 +146,3 @@ def _boundaries(sampler: "Sampler") -> tuple[np.ndarray, ...]:
 
 def _word_char(char: str) -> bool:
     return char.isalnum() or char in "_'’"
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits.astype(np.float64)
-    logits[:, PAD] = -np.inf
-    top = logits.max(axis=1, keepdims=True)
-    return logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))

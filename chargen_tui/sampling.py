@@ -257,9 +257,18 @@ def _matmul(rows: np.ndarray, matrix: np.ndarray) -> np.ndarray:
 def cross_entropy(logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """-log softmax(logits)[target] per row, normalised over every index as Keras' loss is."""
     logits = logits.astype(np.float64)
+    return _log_norm(logits) - logits[np.arange(len(targets)), targets]
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log softmax(logits) per row, in float64, over every index (mask one with -inf first)."""
+    logits = logits.astype(np.float64)
+    return logits - _log_norm(logits)[:, None]
+
+
+def _log_norm(logits: np.ndarray) -> np.ndarray:
     top = logits.max(axis=1)
-    log_norm = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
-    return log_norm - logits[np.arange(len(targets)), targets]
+    return top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
 
 
 def pick(logits: np.ndarray, temperature: float, top_k: int | None, rng: np.random.Generator) -> np.ndarray:
