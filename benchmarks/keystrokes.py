@@ -24,7 +24,6 @@ Several --threshold values give one line each.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import time
@@ -33,10 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chargen_tui.predict import NEXT_WORD  # noqa: E402
 from chargen_tui.runtime import use_one_blas_thread  # noqa: E402
 
 PREFIX_CHARS = 256  # what the editor sends of the text before the cursor (at least the model's window)
-_WORD = re.compile(r"\s*\S+")  # what Ctrl+Right accepts (the editor's own pattern)
 
 
 @dataclass
@@ -54,18 +53,15 @@ class Tally:
                 f"({self.chars:,} chars, {self.keys:,} keys, {self.shown:,} ghosts shown, {self.taken:,} taken)")
 
 
-def best_acceptance(ghost: str, to_come: str) -> int:
-    """How many characters of `ghost` to accept (0: none): the choice of Tab (all of it) or k
-    Ctrl+Right that matches `to_come`, saves the most keys and puts in at least 2 characters per key."""
-    best, best_saved = 0, 0
-    options = [(len(ghost), 1)]
-    end = 0
-    for k, word in enumerate(_WORD.finditer(ghost), start=1):
-        end = word.end()
-        options.append((end, k))
+def best_acceptance(ghost: str, to_come: str) -> tuple[int, int]:
+    """How many characters of `ghost` to accept, with how many keys ((0, 0): none): the choice of Tab
+    (all of it) or k Ctrl+Right that matches `to_come`, saves the most keys and puts in at least 2
+    characters per key."""
+    best, best_saved = (0, 0), 0
+    options = [(len(ghost), 1)] + [(word.end(), k) for k, word in enumerate(NEXT_WORD.finditer(ghost), start=1)]
     for chars, keys in options:
         if chars and to_come.startswith(ghost[:chars]) and chars >= 2 * keys and chars - keys > best_saved:
-            best, best_saved = chars, chars - keys
+            best, best_saved = (chars, keys), chars - keys
     return best
 
 
@@ -85,9 +81,9 @@ def type_text(ghost_for, text: str, start: int, tally: Tally, latencies: list[fl
         ghost = alternatives[0] if alternatives else ""
         tally.positions += 1
         tally.covered += bool(ghost)
-        accept = best_acceptance(ghost, text[pos:pos + len(ghost)]) if ghost else 0
+        accept, keys = best_acceptance(ghost, text[pos:pos + len(ghost)]) if ghost else (0, 0)
         typed = text[pos:pos + accept] if accept else text[pos]
-        tally.keys += 1 if not accept else _keys(ghost, accept)
+        tally.keys += keys if accept else 1
         if accept and not taken_this:
             tally.taken += 1
             taken_this = True
@@ -95,12 +91,6 @@ def type_text(ghost_for, text: str, start: int, tally: Tally, latencies: list[fl
         kept = kept_after(alternatives, 0, typed) if ghost else None
         alternatives = kept[0][kept[1]:kept[1] + 1] if kept else None
     tally.chars += len(text) - start
-
-
-def _keys(ghost: str, chars: int) -> int:
-    if chars == len(ghost):
-        return 1
-    return sum(1 for word in _WORD.finditer(ghost) if word.end() <= chars)
 
 
 def ghosts(args, sampler, threshold: float):

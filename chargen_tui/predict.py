@@ -34,7 +34,7 @@ THRESHOLD = 0.2  # default: a ghost is shown when its first word is this likely 
 BEAMS = 6
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
 MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type
-_WORD = re.compile(r"\s*\S+")  # what Ctrl+Right takes (the editor's own pattern)
+NEXT_WORD = re.compile(r"\s*\S+")  # what Ctrl+Right takes (the editor and the simulated writer use it)
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def _saved_word_by_word(prefix: str) -> int:
     """Keys saved taking `prefix`'s words with Ctrl+Right (a trailing space it cannot take), where
     that puts in 2 characters a key at least (else the writer types them)."""
     taken = prefix.rstrip(" \t")
-    words = len(_WORD.findall(taken))
+    words = len(NEXT_WORD.findall(taken))
     return len(taken) - words if words and len(taken) >= 2 * words else 0
 
 

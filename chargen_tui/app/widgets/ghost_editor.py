@@ -9,7 +9,6 @@ shown.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -18,9 +17,8 @@ from textual.reactive import reactive
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult
 
+from ...predict import NEXT_WORD
 from ...suggest import kept_after
-
-_NEXT_WORD = re.compile(r"\s*\S+")
 
 
 class GhostEditor(TextArea):
@@ -110,7 +108,7 @@ class GhostEditor(TextArea):
             self.insert(" " * self.indent_width)
 
     def action_accept_word(self) -> None:
-        word = _NEXT_WORD.match(self.suggestion)
+        word = NEXT_WORD.match(self.suggestion)
         if word:
             self.insert(word.group())
         else:
