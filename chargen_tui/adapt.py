@@ -47,6 +47,7 @@ class Adapter:
         self.state = self.sampler.fresh_state(1)
         self.pending: list[int] = []  # tokens seen but not read yet (less than a segment)
         self.seen: str | None = ""  # the text before the cursor, as last followed (None: what comes next)
+        self._read_from: str | None = None  # where to read on from, after a deletion or a jump
         self.steps = 0
         self._weights = _weights(self.sampler, sampler)
         self._touched_inputs: set[int] = set()  # rows of the input table a step has moved
@@ -60,15 +61,18 @@ class Adapter:
         self.seen = before_cursor
         if added is None:
             self.pending = []
-            self.state = self.sampler.prime(before_cursor)[0]
+            self._read_from = before_cursor  # primed at the next step, between keys, not on this one
         else:
-            self.pending += [int(i) for i in self.sampler.vocab.encode(added) if i != PAD]
+            self.pending += self._known(added)
 
     def feed(self, text: str) -> None:
         """Queue a whole text to read (a document just opened, up to the cursor, where the next
         `follow` takes up)."""
-        self.pending += [int(i) for i in self.sampler.vocab.encode(text) if i != PAD]
+        self.pending += self._known(text)
         self.seen = None
+
+    def _known(self, text: str) -> list[int]:
+        return [int(i) for i in self.sampler.vocab.encode(text) if i != PAD]  # the model skips the others
 
     @property
     def ready(self) -> bool:
@@ -77,6 +81,8 @@ class Adapter:
 
     def step(self) -> float:
         """Read the next waiting segment (learning from it); its loss before the step."""
+        if self._read_from is not None:  # no step has changed the weights since `follow` asked for it
+            self.state, self._read_from = self.sampler.prime(self._read_from)[0], None
         segment, self.pending = self.pending[:self.segment], self.pending[self.segment:]
         return self.read(np.array(segment))
 
