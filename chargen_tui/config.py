@@ -103,8 +103,8 @@ class Config:
     dropout: float = knob(0.2, "dropout after each LSTM layer (0 = off)",
                           between(0, 1, "at least 0 and below 1 (e.g. 0.2)"), fixed_on_resume=True)
     # Optimisation (AdamW; see docs/experiments.md for how each default was chosen)
-    learning_rate: float = knob(3e-3, "AdamW's step size (its peak: the cosine decay starts from it)",
-                                POSITIVE, fixed_on_resume=True, finetune=6e-3)
+    learning_rate: float = knob(6e-3, "AdamW's step size (its peak: the cosine decay starts from it)",
+                                POSITIVE, fixed_on_resume=True)
     final_lr_fraction: float = knob(0.1, "the learning rate decays (cosine, by step) over the run's first "
                                     "epochs to this fraction of itself; 1 = constant",
                                     between(0, 1, "between 0 and 1 (1 = no decay)", include_high=True),

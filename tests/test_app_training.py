@@ -226,7 +226,7 @@ async def test_start_from_fills_the_base_size_and_the_fine_tuning_defaults_then_
         assert (field("units"), field("learning_rate"), field("epochs")) == ("256", "0.006", "10")
         kind.value = "nothing"
         await pilot.pause()
-        assert (field("units"), field("learning_rate"), field("epochs")) == ("256", "0.003", "23")
+        assert (field("units"), field("learning_rate"), field("epochs")) == ("256", "0.006", "23")
         kind.value = "folder"
         await pilot.pause()
         screen.query_one("#knob-start_from", Input).value = str(trained_run.path)
