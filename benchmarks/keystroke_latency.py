@@ -1,11 +1,12 @@
 """Key press to suggestion shown, in the real app driven headless.
 
-    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--keys 300] [--interval 0.05] [--ahead N] \
-        [--mode predict|sample] [--no-adapt] [--train-beside]
+    python benchmarks/keystroke_latency.py [--run RUN_DIR] [--text FILE] [--keys 300] [--interval 0.05] \
+        [--ahead N] [--mode predict|sample] [--no-adapt] [--train-beside]
 
-Types a passage one key at a time (a key every --interval seconds, a fast typist) into the writing
-screen and times each key from its arrival (as a terminal delivers it) to the moment the editor
-holds the new suggestion, ready for the frame that follows. A key that continues the ghost text
+Types a passage (the end of --text, by default tinyshakespeare's) one key at a time (a key every
+--interval seconds, a fast typist) into the writing screen and times each key from its arrival (as a
+terminal delivers it) to the moment the editor holds the new suggestion, ready for the frame that
+follows. A key that continues the ghost text
 keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms,
 in either suggestion mode, with the model adapting to the text typed (the app's defaults).
 --train-beside first starts the default job on the app's own training screen (Keras `fit` in a
@@ -29,15 +30,15 @@ from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # 
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tinyshakespeare.txt"
 
 
-def passage(keys: int) -> str:
-    """Text to type: Shakespeare from the shared corpora when present, else the embedded default corpus."""
+def passage(keys: int, path: Path = SHAKESPEARE) -> str:
+    """Text to type: the end of `path` when it exists, else the start of the embedded default corpus."""
     from chargen_tui.corpus import default_corpus
 
-    text = SHAKESPEARE.read_text(encoding="utf-8")[-20000:] if SHAKESPEARE.exists() else default_corpus()[:20000]
+    text = path.read_text(encoding="utf-8")[-20000:] if path.exists() else default_corpus()[:20000]
     return " ".join(text.split())[:keys]  # one line: the ghost text lives on the cursor's line
 
 
-async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapting: bool,
+async def measure(run_dir, text: str, interval: float, suggest_mode: str, adapting: bool,
                   train_beside: bool) -> tuple[list[float], list[float]]:
     from textual import events
 
@@ -66,7 +67,7 @@ async def measure(run_dir, keys: int, interval: float, suggest_mode: str, adapti
 
         editor.update_suggestion = _after(editor.update_suggestion, lambda _: changed.set())
         editor.show_suggestions = _after(editor.show_suggestions, taken)
-        for char in passage(keys):
+        for char in text:
             changed.clear(), shown.clear()
             started = time.perf_counter()
             app._driver.send_message(events.Key(char if char != " " else "space", char))
@@ -117,6 +118,8 @@ def percentiles(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", help="run folder of the model (default: the shipped model)")
+    parser.add_argument("--text", type=Path, default=SHAKESPEARE, help="a text to type the end of (default: "
+                        "tinyshakespeare's, from the shared corpora)")
     parser.add_argument("--keys", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between keys")
     parser.add_argument("--ahead", type=int, default=None,
@@ -140,7 +143,8 @@ def main() -> None:
     print(f"model {run_dir.path} (LSTM {config.layers}x{config.units}, window {config.seq_len}); "
           f"a key every {args.interval * 1000:.0f} ms; {args.mode} mode{', adapting' if args.adapt else ''}"
           f"{'; training beside it' if args.train_beside else ''}")
-    computed, kept = asyncio.run(measure(run_dir, args.keys, args.interval, args.mode, args.adapt, args.train_beside))
+    computed, kept = asyncio.run(measure(run_dir, passage(args.keys, args.text), args.interval, args.mode,
+                                         args.adapt, args.train_beside))
     print(f"key -> new suggestion shown : {percentiles(computed)}")
     print(f"key -> kept suggestion      : {percentiles(kept)}")
     print(f"all keys                    : {percentiles(computed + kept)}")

@@ -45,20 +45,23 @@ from chargen_tui.sampling import Sampler  # noqa: E402
 
 
 class Curve:
-    """The subscriber: prints a line per evaluation, remembers the speed and when training started."""
+    """The subscriber: prints a line per evaluation, remembers the speed, the optimizer steps and when
+    training started."""
 
     def __init__(self):
         self.started = time.monotonic()
         self.chars_per_sec = 0.0
+        self.batches_per_epoch = self.steps = 0
 
     def __call__(self, event) -> None:
         match event:
             case TrainingStarted():
-                self.started = time.monotonic()
+                self.started, self.batches_per_epoch = time.monotonic(), event.batches_per_epoch
                 print(f"{event.parameters:,} parameters, vocab {event.vocab_size}, {event.batches_per_epoch} "
                       f"batches an epoch", flush=True)
             case BatchProgress():
                 self.chars_per_sec = event.chars_per_sec
+                self.steps = (event.epoch - 1) * self.batches_per_epoch + event.batch
             case EpochEnd():
                 self.line(f"epoch {event.epoch}", event.val_loss, f"train {event.loss:.4f}")
 
@@ -151,7 +154,7 @@ def train_for_budget(args: argparse.Namespace) -> None:
         if isinstance(end, Stopped) and end.batches_done:  # stopped inside an epoch: a line for it
             curve.line("stop", final["contiguous"], position(end.epochs_done, end.batches_done), elapsed)
     best = min([final["contiguous"]] + [r["val_loss"] for r in rows])
-    report(final, config, f" at {elapsed:.0f} s of training; best {best:.4f}")
+    report(final, config, f" at {elapsed:.0f} s of training, {curve.steps:,} steps; best {best:.4f}")
 
 
 def report(final: dict[str, float], config: Config, when: str = "") -> None:

@@ -206,6 +206,11 @@ def budget_rate(config: Config, spent: float) -> float:
     return config.learning_rate * (1 - (1 - config.final_lr_fraction) * decayed)
 
 
+def in_budget_decay(config: Config, spent: float) -> bool:
+    """Whether a run is in its time budget's decay (a run without a budget never is)."""
+    return config.time_budget is not None and spent >= (1 - BUDGET_DECAY) * config.time_budget
+
+
 class FollowBudget(keras.callbacks.Callback):
     """Sets a time-budget run's learning rate before each batch, by the training time spent: the schedule
     ends at the budget whatever the speed (slower batches, an evaluation, another session)."""
@@ -226,8 +231,11 @@ class _WholeEpochs(keras.callbacks.Callback):
         self.position = position
 
     def on_epoch_end(self, epoch: int, logs=None) -> None:
-        if self.position.epoch_complete or self.position.finished:
+        if (self.position.epoch_complete or self.position.finished) and self.runs_now():
             self.on_whole_epoch_end(epoch + 1, logs)
+
+    def runs_now(self) -> bool:
+        return True
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
         raise NotImplementedError
@@ -235,18 +243,26 @@ class _WholeEpochs(keras.callbacks.Callback):
 
 class Evaluation(_WholeEpochs):
     """Scores the model a user gets (float32, the weight average) on the validation text, read on
-    contiguously; puts it in `logs["val_loss"]` and keeps the model for the callbacks after it."""
+    contiguously; puts it in `logs["val_loss"]` and keeps the model for the callbacks after it.
+
+    Not inside a time budget's decay, but at its end: there an evaluation's seconds would be taken
+    from the steps that decay the rate (on tang poems one takes ~7 s, and a 120 s budget decays for
+    24 s), and the model the budget buys is the last one."""
 
     def __init__(self, position: Position, config: Config, vocab: Vocab, val_ids: np.ndarray,
-                 average: WeightAverage | None, best_val_loss: float | None):
+                 average: WeightAverage | None, best_val_loss: float | None, clock: TrainingClock):
         super().__init__(position)
-        self.config, self.vocab, self.val_ids, self.average = config, vocab, val_ids, average
-        self.best_val_loss, self.is_best = best_val_loss, False
+        self.config, self.vocab, self.val_ids, self.average, self.clock = config, vocab, val_ids, average, clock
+        self.best_val_loss, self.is_best, self.evaluated = best_val_loss, False, False
         self.model_for_users: keras.Model | None = None
         self.weights: dict[str, np.ndarray] = {}
         self.sampler: Sampler | None = None
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
+        self.evaluated = self.position.finished or not in_budget_decay(self.config, self.clock.spent())
+        self.is_best = False
+        if not self.evaluated:
+            return
         self.model_for_users = inference_copy(self.model, self.config, self.vocab.vocab_size,
                                               trainable=self.average.values if self.average else None)
         self.weights = export_weights(self.model_for_users)
@@ -257,13 +273,24 @@ class Evaluation(_WholeEpochs):
             self.best_val_loss = val_loss
 
 
-class RecordEpoch(_WholeEpochs):
+class _EvaluatedEpochs(_WholeEpochs):
+    """A callback for the end of a whole epoch that the Evaluation scored."""
+
+    def __init__(self, position: Position, evaluation: Evaluation):
+        super().__init__(position)
+        self.evaluation = evaluation
+
+    def runs_now(self) -> bool:
+        return self.evaluation.evaluated
+
+
+class RecordEpoch(_EvaluatedEpochs):
     """The epoch's row in metrics.jsonl, and the EpochEnd event."""
 
     def __init__(self, position: Position, evaluation: Evaluation, run: RunDir, metrics: list[dict],
                  emit: Subscriber):
-        super().__init__(position)
-        self.evaluation, self.run, self.metrics, self.emit = evaluation, run, metrics, emit
+        super().__init__(position, evaluation)
+        self.run, self.metrics, self.emit = run, metrics, emit
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
         loss, val_loss = float(logs["loss"]), logs["val_loss"]
@@ -275,15 +302,15 @@ class RecordEpoch(_WholeEpochs):
         self.emit(EpochEnd(epoch, loss, val_loss, seconds, speed, self.evaluation.is_best))
 
 
-class SampleTexts(_WholeEpochs):
+class SampleTexts(_EvaluatedEpochs):
     """Continuations of a piece of the training text at each sample temperature: samples.jsonl, and
     the Samples event. The piece and the random seeds are a function of (seed, epoch). A texts run
     (`train_text` None) samples whole new texts instead: no prefix."""
 
     def __init__(self, position: Position, evaluation: Evaluation, run: RunDir, samples: list[dict],
                  train_text: str | None, emit: Subscriber):
-        super().__init__(position)
-        self.evaluation, self.run, self.samples, self.text, self.emit = evaluation, run, samples, train_text, emit
+        super().__init__(position, evaluation)
+        self.run, self.samples, self.text, self.emit = run, samples, train_text, emit
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
         config, sampler = self.evaluation.config, self.evaluation.sampler
@@ -297,12 +324,12 @@ class SampleTexts(_WholeEpochs):
         self.emit(Samples(epoch, prefix, texts))
 
 
-class SaveBest(_WholeEpochs):
+class SaveBest(_EvaluatedEpochs):
     """model.keras and model.npz, when the epoch's validation loss is the best so far."""
 
     def __init__(self, position: Position, evaluation: Evaluation, run: RunDir):
-        super().__init__(position)
-        self.evaluation, self.run = evaluation, run
+        super().__init__(position, evaluation)
+        self.run = run
 
     def on_whole_epoch_end(self, epoch: int, logs: dict) -> None:
         if self.evaluation.is_best:

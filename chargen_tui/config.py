@@ -132,8 +132,9 @@ class Config:
                                fixed_on_resume=True)
     # This session
     time_budget: float | None = knob(None, "plan the run for this many seconds of training: the learning rate "
-                                     "holds its peak, decays over the last fifth of the time, and the run ends "
-                                     "there, its last model evaluated and saved (--epochs is then no limit)",
+                                     "holds its peak, decays over the last fifth of the time (with no "
+                                     "evaluation), and the run ends there, its last model evaluated and saved "
+                                     "(--epochs is then no limit)",
                                      Check(lambda v: v is None or (_number(v) and v > 0),
                                            "a positive number of seconds"), fixed_on_resume=True, metavar="SECONDS")
     time_limit: float | None = knob(None, "stop cleanly (resumable) after this many seconds of training",

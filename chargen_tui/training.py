@@ -46,7 +46,7 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
     clock = TrainingClock(checkpoint.seconds_trained if checkpoint else 0.0)
     stopper = StopWhenAsked(stop or threading.Event(), config, clock, position)
     evaluation = Evaluation(position, config, plan.vocab, plan.split.val, average,
-                            checkpoint.best_val_loss if checkpoint else None)
+                            checkpoint.best_val_loss if checkpoint else None, clock)
     checkpointer = SaveCheckpoint(position, evaluation, run, average, clock, on_event)
     callbacks = [
         FollowEpochs(dataset), position, *([FollowBudget(config, clock)] if config.time_budget else []),
@@ -54,8 +54,8 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
         *([AverageWeights(position, average)] if average else []),
         ReportProgress(position, on_event), WriteProgressFile(position, run), stopper,
         evaluation,
-        RecordEpoch(position, evaluation, run, run.read_metrics()[:epochs_done], on_event),
-        SampleTexts(position, evaluation, run, run.read_samples()[:epochs_done],
+        RecordEpoch(position, evaluation, run, _through(run.read_metrics(), epochs_done), on_event),
+        SampleTexts(position, evaluation, run, _through(run.read_samples(), epochs_done),
                     plan.text[:len(plan.split.train)] if plan.texts is None else None, on_event),
         SaveBest(position, evaluation, run),
         checkpointer,
@@ -99,6 +99,11 @@ def _stopped(reason: str, position: Position, checkpointer: SaveCheckpoint) -> S
         return Stopped(reason, epochs_done=position.epoch + 1, batches_done=0)
     checkpointer.save(position.epoch, position.batches_done)
     return Stopped(reason, epochs_done=position.epoch, batches_done=position.batches_done)
+
+
+def _through(rows: list[dict], epochs_done: int) -> list[dict]:
+    """The rows of the epochs a resumed run keeps (a budget run has none for those it did not evaluate)."""
+    return [row for row in rows if row["epoch"] <= epochs_done]
 
 
 def _fit(model: keras.Model, dataset: TrainWindows, callbacks: list, first_epoch: int, end_epoch: int,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import keras
 import pytest
 
-from chargen_tui.callbacks import budget_rate
+from chargen_tui.callbacks import BUDGET_DECAY, budget_rate
 from chargen_tui.errors import BudgetSpent
 from chargen_tui.events import EpochEnd, Finished, Stopped, TrainingStarted
 from chargen_tui.run_dir import RunDir
@@ -26,12 +27,34 @@ def test_the_rate_holds_its_peak_then_decays_over_the_last_fifth():
         [0.01, 0.01, 0.01, 0.0055, 0.001, 0.001]
 
 
+class Timed(Recorder):
+    """A Recorder that also notes when each event came (seconds since the first)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times: list[float] = []
+
+    def __call__(self, event):
+        super().__call__(event)
+        self.times.append(time.monotonic())
+
+    def seconds(self, kind) -> list[tuple[object, float]]:
+        return [(e, t - self.times[0]) for e, t in zip(self, self.times) if isinstance(e, kind)]
+
+
 def test_a_budget_run_ends_at_its_budget_with_its_schedule_finished(tmp_path, text):
-    run, events = RunDir(tmp_path / "run"), Recorder()
+    run, events = RunDir(tmp_path / "run"), Timed()
     train_tiny(run, text, events, time_budget=BUDGET, epochs=1)  # epochs is no limit in a budget run
     assert events.of(TrainingStarted)[0].epochs == 0
     finished = events.of(Finished)[0]
-    assert finished.epochs == len(events.of(EpochEnd)) > 1  # more than --epochs 1, as the budget allowed
+    assert finished.epochs > 1  # more than --epochs 1, as the budget allowed
+    # Evaluated (a row in metrics.jsonl, samples, an EpochEnd) before the decay, and at the end only.
+    *before, (last, _) = events.seconds(EpochEnd)
+    evaluated = [end.epoch for end, _ in before]
+    assert evaluated == list(range(1, len(before) + 1)) and len(before) + 1 < finished.epochs == last.epoch
+    assert all(seconds < (1 - BUDGET_DECAY) * BUDGET + 0.5 for _, seconds in before)
+    assert [row["epoch"] for row in run.read_metrics()] == [row["epoch"] for row in run.read_samples()] == \
+        evaluated + [last.epoch]
     checkpoint = run.read_checkpoint()
     assert BUDGET <= checkpoint.seconds_trained < BUDGET + 2
     trained = keras.saving.load_model(run.checkpoint_model_path(checkpoint), safe_mode=True)
