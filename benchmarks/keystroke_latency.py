@@ -6,9 +6,9 @@
 Types a passage (the end of --text, by default tinyshakespeare's) one key at a time (a key every
 --interval seconds, a fast typist) into the writing screen and times each key from its arrival (as a
 terminal delivers it) to the moment the editor holds the new suggestion, ready for the frame that
-follows. A key that continues the ghost text
-keeps the rest of it and needs no model; those are counted apart, as "kept". Target: p99 < 30 ms,
-in either suggestion mode, with the model adapting to the text typed (the app's defaults).
+follows. A key that continues the ghost text keeps the rest of it and needs no model; those are
+counted apart, as "kept". Target: p99 < 30 ms, in either suggestion mode, with the model adapting
+to the text typed (the app's defaults).
 --train-beside first starts the default job on the app's own training screen (Keras `fit` in a
 thread of the same process) and types while it trains.
 """

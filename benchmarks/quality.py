@@ -51,17 +51,17 @@ class Curve:
     def __init__(self):
         self.started = time.monotonic()
         self.chars_per_sec = 0.0
-        self.batches_per_epoch = self.steps = 0
+        self.steps = 0
 
     def __call__(self, event) -> None:
         match event:
             case TrainingStarted():
-                self.started, self.batches_per_epoch = time.monotonic(), event.batches_per_epoch
+                self.started = time.monotonic()
                 print(f"{event.parameters:,} parameters, vocab {event.vocab_size}, {event.batches_per_epoch} "
                       f"batches an epoch", flush=True)
             case BatchProgress():
                 self.chars_per_sec = event.chars_per_sec
-                self.steps = (event.epoch - 1) * self.batches_per_epoch + event.batch
+                self.steps = (event.epoch - 1) * event.batches + event.batch
             case EpochEnd():
                 self.line(f"epoch {event.epoch}", event.val_loss, f"train {event.loss:.4f}")
 

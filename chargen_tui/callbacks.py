@@ -200,15 +200,20 @@ class StopWhenAsked(keras.callbacks.Callback):
 BUDGET_DECAY = 0.2
 
 
+def budget_decay_start(config: Config) -> float:
+    """The seconds of training after which a time-budget run's learning rate decays."""
+    return (1 - BUDGET_DECAY) * config.time_budget
+
+
 def budget_rate(config: Config, spent: float) -> float:
     """A time-budget run's learning rate after `spent` seconds of training."""
-    decayed = min(1.0, max(0.0, (spent / config.time_budget - (1 - BUDGET_DECAY)) / BUDGET_DECAY))
+    decayed = min(1.0, max(0.0, (spent - budget_decay_start(config)) / (BUDGET_DECAY * config.time_budget)))
     return config.learning_rate * (1 - (1 - config.final_lr_fraction) * decayed)
 
 
 def in_budget_decay(config: Config, spent: float) -> bool:
     """Whether a run is in its time budget's decay (a run without a budget never is)."""
-    return config.time_budget is not None and spent >= (1 - BUDGET_DECAY) * config.time_budget
+    return config.time_budget is not None and spent >= budget_decay_start(config)
 
 
 class FollowBudget(keras.callbacks.Callback):
