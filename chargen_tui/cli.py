@@ -25,9 +25,9 @@ from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, loa
 from .config import default, display_name, knob_type, settings
 from .control import printable
 from .document import open_document
-from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder,
-                     NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, StillTraining,
-                     UnseenCharacters, UserError, word)
+from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, DevicesChanged, FixedOnResume,
+                     NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
+                     StillTraining, TooManyDevices, UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_dir
 from .pretrained import default_run_dir
 from .suggest import PREDICT, SAMPLE
@@ -71,6 +71,8 @@ REMEDIES: dict[type, Remedy] = {
     UnseenCharacters: "resume with the run's own corpus, or start a new --out",
     DamagedRun: "start a new run with another --out",
     StillTraining: "start from it when it has finished, or from another run",
+    TooManyDevices: "give at most that many, or --devices all",
+    DevicesChanged: lambda error: f"resume it with --devices {error.trained}, or start a new --out",
     BaseFixes: lambda error: f"leave out --{display_name(error.name)}: a run that starts from a model keeps its size",
 }
 

@@ -46,6 +46,12 @@ def _control(char: str) -> bool:
     return char not in "\t\n" and unicodedata.category(char) == "Cc"
 
 
+def _devices(value: Any) -> bool:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value is None or value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
 def between(low: float, high: float, requirement: str, include_high: bool = False) -> Check:
     return Check(lambda v: _number(v) and low <= v and (v <= high if include_high else v < high), requirement)
 
@@ -95,7 +101,9 @@ class Config:
     epochs: int = knob(23, "passes over the training text", WHOLE, finetune=10)
     seq_len: int = knob(50, "characters of context per training window, and the generation window", WHOLE,
                         fixed_on_resume=True)
-    batch_size: int = knob(64, "windows per training step", WHOLE, fixed_on_resume=True)
+    batch_size: int = knob(64, "windows per training step on each device (the step's global batch is this "
+                           "times the devices)", WHOLE, fixed_on_resume=True)
+    global_batch_size: int | None = knob(None, before=None)  # batch_size x the devices (set by training)
     # Model
     embedding_dim: int = knob(64, "size of each character's learned vector", WHOLE, fixed_on_resume=True)
     units: int = knob(256, "LSTM units per layer", WHOLE, fixed_on_resume=True)
@@ -110,7 +118,8 @@ class Config:
                                     between(0, 1, "between 0 and 1 (1 = no decay)", include_high=True),
                                     fixed_on_resume=True)
     # Clipping keeps a char-LSTM from exploding; weight decay answers its overfitting late in a run.
-    clipnorm: float = knob(5.0, "gradient clipping by global norm", POSITIVE, fixed_on_resume=True)
+    clipnorm: float = knob(5.0, "gradient clipping: each weight's gradient to at most this norm (Keras' "
+                       "clipnorm; on several devices, each device's share of it)", POSITIVE, fixed_on_resume=True)
     weight_decay: float = knob(0.1, "AdamW's decoupled weight decay (0 = plain Adam)", AT_LEAST_0,
                                fixed_on_resume=True, before=0.0)
     ema_momentum: float = knob(0.998, "the model evaluated, sampled and saved is a moving average of the weights "
@@ -140,6 +149,11 @@ class Config:
     time_limit: float | None = knob(None, "stop cleanly (resumable) after this many seconds of training",
                                     Check(lambda v: v is None or (_number(v) and v > 0),
                                           "a positive number of seconds"), metavar="SECONDS")
+    # Devices (tf.distribute; a cluster is TF_CONFIG's, see distribute.py)
+    devices: str | int | None = knob(None, "the devices that train, a number or all: several train as one, "
+                                     "each on its own share of every batch; none = every GPU there is, "
+                                     "else the CPU", Check(_devices, "a number of at least 1, or all"),
+                                     before=None, metavar="N|all")
     # Data pipeline (keras.utils.PyDataset)
     workers: int = knob(1, "data worker processes (threads without multiprocessing); 0 = the training thread",
                         Check(lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,

@@ -28,7 +28,7 @@ class TrainWindows(keras.utils.PyDataset):
     callback, before Keras forks the workers for that epoch); `skip_batches` resumes mid-epoch.
     """
 
-    def __init__(self, ids: np.ndarray, config: Config, epoch: int = 0, skip_batches: int = 0):
+    def __init__(self, ids: np.ndarray, config: Config, epoch: int = 0, skip_batches: int = 0, replicas: int = 1):
         super().__init__(workers=config.workers, use_multiprocessing=config.use_multiprocessing,
                          max_queue_size=config.max_queue_size)
         self.ids = ids
@@ -36,7 +36,8 @@ class TrainWindows(keras.utils.PyDataset):
         self.seed = config.seed
         # Windows start at offset + k * seq_len with offset < seq_len: the count is the same every epoch.
         self.windows_per_epoch = (len(ids) - config.seq_len) // config.seq_len
-        self.batch_size = min(config.batch_size, self.windows_per_epoch)
+        # A batch is global: `replicas` devices each train on `config.batch_size` of its windows.
+        self.batch_size = replicas * max(1, min(config.batch_size, self.windows_per_epoch // replicas))
         self.batches_per_epoch = self.windows_per_epoch // self.batch_size
         self.set_epoch(epoch, skip_batches)
 

@@ -198,3 +198,50 @@ class BaseFixes(Fixable):
 
     def problem(self, knob: Namer = str) -> str:
         return f"{knob(self.name)} {self.value} differs from the base model's {self.base}"
+
+
+class TooManyDevices(Fixable):
+    """`devices` asked for more devices than this machine has (`available` of `kind`)."""
+    remedy = "give at most that many, or all"
+
+    def __init__(self, asked: int, available: int, kind: str):
+        super().__init__(asked, available, kind)
+        self.asked, self.available, self.kind = asked, available, kind
+
+    def problem(self, knob: Namer = str) -> str:
+        plural = "s" if self.available > 1 else ""
+        return f"{knob('devices')} {self.asked}: this machine has {self.available} {self.kind}{plural}"
+
+
+class DevicesChanged(Fixable):
+    """A run resumed on another number of devices than it trained on (its global batch would change)."""
+    then = "; "
+
+    def __init__(self, trained: int, now: int, batch_size: int):
+        super().__init__(trained, now, batch_size)
+        self.trained, self.now, self.batch_size = trained, now, batch_size
+
+    @property
+    def remedy(self) -> str:  # type: ignore[override]
+        return f"resume it with devices={self.trained}, or start a new run folder"
+
+    def problem(self, knob: Namer = str) -> str:
+        return (f"this run trained on {_devices(self.trained)} ({self.trained * self.batch_size} windows a step), "
+                f"not {self.now}: its batches, data order and learning-rate schedule follow that number, so it "
+                "resumes exactly only on as many")
+
+
+def _devices(count: int) -> str:
+    return "1 device" if count == 1 else f"{count} devices"
+
+
+class TooFewWindows(Fixable):
+    """The training text has fewer windows than there are devices to share each batch."""
+    remedy = "give a longer text, or fewer devices"
+
+    def __init__(self, windows: int, devices: int):
+        super().__init__(windows, devices)
+        self.windows, self.devices = windows, devices
+
+    def problem(self, knob: Namer = str) -> str:
+        return f"the training text has {self.windows} windows, too few for {self.devices} devices"

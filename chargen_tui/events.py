@@ -64,6 +64,7 @@ class TrainingStarted:
     resumed_batches: int  # batches of start_epoch already done before this session
     base: str | None = None  # the model a new run started from ("default" or a folder); None: random weights
     new_chars: int = 0  # characters the base lacked, added to its vocabulary
+    devices: str | None = None  # where it trains when that is not this machine's CPU: "GPU", "2 GPUs", ...
 
 
 @dataclass(frozen=True)

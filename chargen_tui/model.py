@@ -26,7 +26,7 @@ from .errors import UserError
 def build_model(config: Config, vocab_size: int, steps_per_epoch: int) -> keras.Model:
     """The training model, compiled; `steps_per_epoch` sets the length of the learning-rate decay."""
     keras.utils.set_random_seed(config.seed)
-    dtype = MIXED if config.mixed_precision and native_bfloat16() else "float32"
+    dtype = MIXED if config.mixed_precision and bfloat16_pays() else "float32"
     if samples_output(config, vocab_size):
         model = SampledSoftmaxLSTM(vocab_size, config.embedding_dim, config.units, config.layers, config.dropout,
                                    config.sampled_softmax, config.seed, compute_dtype=dtype)
@@ -49,9 +49,10 @@ def inference_copy(model: keras.Model, config: Config, vocab_size: int,
     `trainable` replaces the values of the trainable weights (with their average, in training).
     The copy carries no optimizer state (a third of the training model's file), and computes in
     float32 whatever the training precision, as the NumPy sampler does: the two agree to float32
-    rounding.
+    rounding. Its LSTM layers never take cuDNN's kernel: Keras gives cuDNN only right-padded masks
+    and fails on a GPU (a `tf.Assert`, not a fallback) for the pre-padded seeds users give it.
     """
-    copy = _architecture(config, vocab_size, "float32")
+    copy = _architecture(config, vocab_size, "float32", use_cudnn=False)
     for layer in copy.layers:  # by name: the training model may be a SampledSoftmaxLSTM
         if layer.weights:
             layer.set_weights(model.get_layer(layer.name).get_weights())
@@ -66,6 +67,18 @@ def inference_copy(model: keras.Model, config: Config, vocab_size: int,
 # Mixed precision: variables stay float32, the LSTM's matrix products run in bfloat16. The logits
 # layer stays float32 so that the softmax and the loss are computed in full precision.
 MIXED = "mixed_bfloat16"
+
+
+def bfloat16_pays() -> bool:
+    """Whether mixed bfloat16 trains faster here: on a CPU with bfloat16 instructions, not on a GPU.
+
+    On a GPU the LSTM runs in cuDNN's kernel, and whether bfloat16 pays there is a GPU measurement
+    this project has not made (benchmarks/gpu_check.sh reports the float32 speed): a GPU trains
+    in float32.
+    """
+    import tensorflow as tf
+
+    return native_bfloat16() and not tf.config.list_physical_devices("GPU")
 
 
 def native_bfloat16() -> bool:
@@ -83,16 +96,26 @@ def native_bfloat16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _architecture(config: Config, vocab_size: int, dtype: str) -> keras.Model:
+def _architecture(config: Config, vocab_size: int, dtype: str, use_cudnn: bool | str = "auto") -> keras.Model:
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
                                dtype=dtype)(tokens)
     for i in range(1, config.layers + 1):
-        x = keras.layers.LSTM(config.units, return_sequences=True, name=f"lstm_{i}", dtype=dtype)(x)
+        lstm = keras.layers.LSTM(config.units, return_sequences=True, name=f"lstm_{i}", dtype=dtype,
+                                 use_cudnn=use_cudnn)
+        x = (lstm if use_cudnn else _saved_without_cudnn(lstm))(x)
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}", dtype=dtype)(x)
     logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")(x)
     return keras.Model(tokens, logits, name="chargen_lstm")
+
+
+def _saved_without_cudnn(lstm: keras.layers.LSTM) -> keras.layers.LSTM:
+    """`lstm`, its saved config saying `use_cudnn=False`: Keras 3.15 leaves the argument out of an
+    LSTM's config (a loaded model would take cuDNN again), and `LSTM.from_config` passes it back."""
+    config = lstm.get_config
+    lstm.get_config = lambda: {**config(), "use_cudnn": False}
+    return lstm
 
 
 @keras.saving.register_keras_serializable(package="chargen_tui")
@@ -138,8 +161,10 @@ class SampledSoftmaxLSTM(keras.Model):
 
         hidden = tf.cast(tf.reshape(y_pred, (-1, self.arguments["units"])), tf.float32)
         step = tf.cast(self.optimizer.iterations, tf.int64)
-        return sampled_softmax_loss(hidden, tf.reshape(y, (-1,)), self.logits.kernel, self.logits.bias,
+        loss = sampled_softmax_loss(hidden, tf.reshape(y, (-1,)), self.logits.kernel, self.logits.bias,
                                     self.arguments["samples"], tf.stack([tf.constant(self.arguments["seed"], tf.int64), step]))
+        # Each device's share of the loss, as Keras' own losses scale it: the devices' gradients are summed.
+        return loss / tf.distribute.get_strategy().num_replicas_in_sync
 
     def get_config(self) -> dict:
         return {**self.arguments, "name": self.name}

@@ -15,8 +15,10 @@ from typing import Any
 from .config import Config, resume_config
 from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
+from .distribute import cluster
+from .errors import (AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters,
+                     UserError)
 from .finetune import Base, base_name, extend_vocab, finetune_changes, open_base
-from .errors import AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters
 from .run_dir import Checkpoint, RunDir
 from .texts import texts_mode
 from .vocab import Vocab
@@ -49,7 +51,8 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
         raise NotAFolder(run.path)
     if resume and not run.has_run():
         raise NothingToResume(run.path)
-    if not resume and run.has_run():
+    role = cluster()
+    if not resume and run.has_run() and (role is None or role.chief):  # the chief may have started it
         raise RunExists(run.path)
     base = None
     if changes.get("start_from"):
@@ -58,6 +61,9 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
             base = open_base(changes["start_from"])
             changes = finetune_changes(changes, base) | {"start_from_sha256": base.sha256}
     config = resume_config(run.read_config(), dict(changes)) if resume else Config(**changes).validate()
+    if role is not None and config.time_budget:
+        raise UserError("a cluster trains by epochs: a time budget's rate would follow each worker's clock; "
+                        "leave out the time budget (a time limit still stops every worker together)")
     if text is None:
         text = read_corpus(config.corpus, config.encoding) if config.corpus else default_corpus()
     text, controls_removed = (text, 0) if config.keep_control else strip_control(text)

@@ -58,7 +58,7 @@ class TrainingReport:
             f"[bold]{e.corpus_name}[/]: {f'{e.texts:,} texts, ' if e.texts is not None else ''}"
             f"{e.corpus_chars:,} characters ({e.train_chars:,} train, "
             f"{e.val_chars:,} validation), {e.vocab_size} tokens; model {e.parameters:,} parameters; "
-            f"{e.batches_per_epoch:,} batches an epoch; "
+            f"{e.batches_per_epoch:,} batches an epoch{f' on {e.devices}' if e.devices else ''}; "
             f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
             highlight=False)
         if e.base:

@@ -41,8 +41,20 @@ def configure_environment() -> None:
     """Environment TensorFlow reads at import; the user's own settings win."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    for name, value in _THREAD_DEFAULTS.items():
-        os.environ.setdefault(name, value)
+    if not _nvidia_gpu():  # the thread choice is a CPU measurement: a GPU keeps TensorFlow's own
+        for name, value in _THREAD_DEFAULTS.items():
+            os.environ.setdefault(name, value)
+
+
+def _nvidia_gpu() -> bool:
+    """Whether an NVIDIA GPU is there for TensorFlow, known before importing it: the driver lists it
+    and CUDA_VISIBLE_DEVICES does not hide every device."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        return False
+    try:
+        return bool(os.listdir("/proc/driver/nvidia/gpus"))
+    except OSError:
+        return False
 
 
 def send_tensorflow_logs_to(log_path: Path) -> None:

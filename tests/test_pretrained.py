@@ -20,6 +20,8 @@ def test_the_shipped_model_loads_and_writes():
     assert run_dir.model_path.stat().st_size < 15_000_000
     model = keras.saving.load_model(run_dir.model_path, safe_mode=True)
     assert getattr(model, "optimizer", None) is None and model.output_shape[-1] == vocab.vocab_size
+    # A pre-padded seed would fail on a GPU in cuDNN's kernel (test_distribute)
+    assert [layer.use_cudnn for layer in model.layers if isinstance(layer, keras.layers.LSTM)] == [False]
     # Trained, not a placeholder: a plain Shakespearean line costs ~1.1 nats a character (ln 215 = 5.4
     # for an untrained model).
     ids = np.array(vocab.encode("KING HENRY:\nWhat say you, my good lord? Shall we go to the court and hear "

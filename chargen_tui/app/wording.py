@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..config import display_name
-from ..errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, FixedOnResume, NotAFolder,
-                      NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists, StillTraining,
-                      UnseenCharacters, UserError, word)
+from ..errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, DevicesChanged, FixedOnResume,
+                      NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
+                      StillTraining, TooManyDevices, UnseenCharacters, UserError, word)
 from ..events import Failed
 
 # What to do about each kind of error the core raises, in keys and fields (see errors.word).
@@ -24,6 +24,8 @@ REMEDIES: dict[type, Remedy] = {
     UnseenCharacters: "resume with the run's own corpus, or start a new run in another run folder",
     DamagedRun: "start a new run in another run folder",
     StillTraining: "start from it when it has finished, or from another run",
+    TooManyDevices: "give at most that many in the devices field, or all",
+    DevicesChanged: lambda error: f"set devices to {error.trained}, then F6 resumes it; F5 starts a new run elsewhere",
     BaseFixes: lambda error: f"set {field_name(error.name)} to {error.base}: a run that starts from a model keeps its size",
 }
 

@@ -207,7 +207,8 @@ class TrainingScreen(Screen):
         self._show_history(RunDir(started.run_dir))
         texts = f"{started.texts:,} texts, " if started.texts is not None else ""
         self._status(f"training {started.parameters:,} parameters on {started.corpus_name} "
-                     f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)")
+                     f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)"
+                     + (f" on {started.devices}" if started.devices else ""))
         if started.base:
             self.notify(f"starting from {started_from(started)}")
         if started.texts == 1:
