@@ -146,3 +146,12 @@ def test_the_model_users_get_answers_pre_padded_seeds_without_cudnn(trained_run)
 def test_devices_that_are_not_a_number_or_all_are_one_line(tmp_path, capsys, value):
     assert main(["train", "--out", str(tmp_path / "run"), "--devices", value]) == 2
     assert capsys.readouterr().err.strip() == f"error: --devices must be a number of at least 1, or all, not '{value}'"
+
+
+def test_a_loss_that_explodes_fails_on_two_devices_and_on_every_worker(tmp_path):
+    exploding = ["learning_rate=1e30", "clipnorm=1e30", *ON_TWO]
+    two = result(train_elsewhere(tmp_path / "two", "--logical", "2", "devices=2", *exploding))
+    chief, other = on_cluster((tmp_path / "run", tmp_path / "elsewhere"), *exploding)
+    assert (two["end"], chief["end"], other["end"]) == ("Failed", "Failed", "Failed")
+    assert len(chief["losses"]) == len(other["losses"])  # at the same step
+    assert not (tmp_path / "two" / "model.keras").exists() and not (tmp_path / "run" / "model.keras").exists()
