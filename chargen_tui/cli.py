@@ -24,6 +24,7 @@ from rich.console import Console
 from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, load, prepare, train_plan
 from .config import default, display_name, knob_type, settings
 from .control import printable
+from .distribute import cluster
 from .document import open_document
 from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, DevicesChanged, FixedOnResume,
                      NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
@@ -91,7 +92,9 @@ def _train(args: argparse.Namespace) -> int:
     knobs = {name: getattr(args, name) for name in settings() if getattr(args, name) is not None}
     plan = prepare(args.corpus, args.out, args.resume, **knobs)  # every check that needs no TensorFlow, now
 
-    send_tensorflow_logs_to(plan.run.log_path)
+    role = cluster()  # a worker of a cluster other than the chief writes nothing into the run folder
+    send_tensorflow_logs_to(plan.run.log_path if role is None or role.chief
+                            else cache_dir() / f"worker-{role.index}.log")
     console = Console(soft_wrap=True)  # piped output keeps whole lines
     with console.status("starting TensorFlow...") if console.is_terminal else contextlib.nullcontext():
         importlib.import_module("chargen_tui.training")  # TensorFlow's import, under the status line

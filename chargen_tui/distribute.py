@@ -89,7 +89,8 @@ def describe(strategy: Any) -> str | None:
 
     role, replicas = cluster(), strategy.num_replicas_in_sync
     if role is not None:
-        return f"{role.workers} workers, {replicas} device" + ("s" if replicas > 1 else "")
+        devices = f"{role.workers} workers, {replicas} device" + ("s" if replicas > 1 else "")
+        return devices if role.chief else f"{devices} (worker {role.index}: worker 0 writes the run folder)"
     kind = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     if replicas > 1:
         return f"{replicas} {kind}s"

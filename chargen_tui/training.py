@@ -23,7 +23,7 @@ from .callbacks import (AverageWeights, Diverged, Evaluation, FollowBudget, Foll
 from .config import Config
 from .data import TrainWindows, quiet_forked_workers, stop_data_loader
 from .errors import DamagedRun, DevicesChanged, TooFewWindows, TooManyDevices
-from .events import Failed, Finished, Stopped, Subscriber, TrainingStarted
+from .events import CheckpointSaved, Failed, Finished, Stopped, Subscriber, TrainingStarted
 from .finetune import base_weights, extend_weights
 from .model import build_model, import_weights, load_model, set_random_state
 from .plan import RunPlan
@@ -54,6 +54,8 @@ def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = No
     average = _weight_average(model, config, run.read_average(checkpoint) if checkpoint else None, run.state_path)
     metrics, samples = _through(run.read_metrics(), epochs_done), _through(run.read_samples(), epochs_done)
     run = _writer(run)
+    if run is not plan.run:  # its checkpoints are no one's to resume from: it tells of none
+        on_event = _without(CheckpointSaved, on_event)
     run.write_start(config, plan.vocab)
 
     position = Position(dataset, dataset.batch_size * config.seq_len)
@@ -154,6 +156,10 @@ def _writer(run: RunDir) -> RunDir:
     scratch = tempfile.mkdtemp(prefix="chargen-worker-")
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     return RunDir(Path(scratch) / "run")
+
+
+def _without(kind: type, on_event: Subscriber) -> Subscriber:
+    return lambda event: None if isinstance(event, kind) else on_event(event)
 
 
 def _stopped(reason: str, position: Position, checkpointer: SaveCheckpoint) -> Stopped:

@@ -111,6 +111,7 @@ def test_more_devices_than_the_machine_has_is_one_clear_line(tmp_path):
 def test_two_workers_train_as_two_devices_and_only_the_chief_writes(one_and_two, tmp_path):
     chief, other = on_cluster((tmp_path / "run", tmp_path / "elsewhere"), *ON_TWO)
     assert chief["val_losses"] == other["val_losses"] and chief["devices"] == "2 workers, 2 devices"
+    assert other["devices"] == "2 workers, 2 devices (worker 1: worker 0 writes the run folder)"
     np.testing.assert_allclose(chief["val_losses"], one_and_two["two"]["val_losses"], atol=1e-6)
     assert (tmp_path / "run" / "model.keras").exists() and not (tmp_path / "elsewhere").exists()
 
