@@ -153,7 +153,7 @@ def fit_on_cluster(model: Any, strategy: Any, dataset: Any, callbacks: list, fir
                 model.stop_training = True
                 break
         callbacks.on_epoch_end(epoch, logs)
-        if agreed_stop():
+        if agreed_stop():  # on every worker, even one already stopping: an epoch's end may stop only one
             model.stop_training = True
             break
     callbacks.on_train_end(logs)
