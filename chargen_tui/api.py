@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .config import Config, settings
+from .control import printable
 from .errors import UserError
 from .events import Event, Failed, Finished, Stopped, Subscriber
 from .files import atomic_write_text
@@ -99,7 +100,7 @@ class Model:
 
     def __repr__(self) -> str:
         kind = "texts" if self.is_texts else "stream"
-        return f"<chargen_tui.Model {self.run_dir} ({kind}, {self.vocab.vocab_size} tokens)>"
+        return f"<chargen_tui.Model {printable(str(self.run_dir))} ({kind}, {self.vocab.vocab_size} tokens)>"
 
 
 def _check_generate(n: int, temperature: float, length: int | None, top_k: int | None, max_length: int) -> None:
@@ -181,7 +182,11 @@ def _plan_texts(texts: list[str], run: RunDir, resume: bool, knobs: dict[str, An
     content, mode = texts_file(texts)
     path = run.path.resolve() / "texts.txt"
     plan = plan_run(run, knobs | {"corpus": str(path), "texts": mode}, resume, text=content)
-    atomic_write_text(path, content)  # after the checks: a refused run writes nothing
+    try:
+        atomic_write_text(path, content)  # after the checks (and the lock): a refused run writes nothing
+    except BaseException:
+        plan.release(failed=True)
+        raise
     return plan
 
 

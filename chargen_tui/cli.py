@@ -13,23 +13,24 @@ import importlib
 import json
 import multiprocessing
 import os
-import re
 import signal
 import sys
 import threading
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, load, prepare, train_plan
 from .config import default, display_name, knob_type, settings
-from .control import printable
+from .control import CONTROL, printable
 from .distribute import cluster
-from .document import open_document
+from .document import check_encoding, open_document
+from .events import Event, Subscriber
 from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, DamagedRun, DevicesChanged, FixedOnResume,
-                     NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
-                     StillTraining, TooManyDevices, UnseenCharacters, UserError, word)
-from .files import atomic_write_text, cache_dir
+                     NoCheckpoint, NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
+                     RunInUse, StillTraining, TooManyDevices, UnseenCharacters, UserError, word)
+from .files import atomic_write_text, cache_folder
 from .pretrained import default_run_dir
 from .suggest import PREDICT, SAMPLE
 from .run_dir import RunDir
@@ -55,8 +56,6 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-_C1 = re.compile("[\x7f-\x9f]")
-
 # What to do about each kind of error the core raises, in flags (see errors.word).
 REMEDIES: dict[type, Remedy] = {
     NoTexts: "check --texts, or leave it out to read the file as one stream",
@@ -72,6 +71,8 @@ REMEDIES: dict[type, Remedy] = {
     UnseenCharacters: "resume with the run's own corpus, or start a new --out",
     DamagedRun: "start a new run with another --out",
     StillTraining: "start from it when it has finished, or from another run",
+    RunInUse: lambda error: f"wait for it to end (`chargen-tui watch {error.path}` follows it), or choose a new --out",
+    NoCheckpoint: "leave out --resume and choose a new --out (or delete this folder first)",
     TooManyDevices: "give at most that many, or --devices all",
     DevicesChanged: lambda error: f"resume it with --devices {error.trained}, or start a new --out",
     BaseFixes: lambda error: f"leave out --{display_name(error.name)}: a run that starts from a model keeps its size",
@@ -84,7 +85,8 @@ def say(error: UserError) -> str:
 
 
 def _error(message: str) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """One line on stderr; `message` may quote a path or a file's text: shown through `printable`."""
+    Console(stderr=True).print(Text.assemble(("error:", "bold red"), " ", printable(message)), soft_wrap=True)
 
 
 # --- train ------------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def _train(args: argparse.Namespace) -> int:
 
     role = cluster()  # a worker of a cluster other than the chief writes nothing into the run folder
     send_tensorflow_logs_to(plan.run.log_path if role is None or role.chief
-                            else cache_dir() / f"worker-{role.index}.log")
+                            else cache_folder() / f"worker-{role.index}.log")
     console = Console(soft_wrap=True)  # piped output keeps whole lines
     with console.status("starting TensorFlow...") if console.is_terminal else contextlib.nullcontext():
         importlib.import_module("chargen_tui.training")  # TensorFlow's import, under the status line
@@ -104,21 +106,27 @@ def _train(args: argparse.Namespace) -> int:
     report = TrainingReport(console)
     stopped_by = _stop_on_signals(stop, console)
     try:
-        train_plan(plan, report, quiet=True, stop=stop)
+        train_plan(plan, _without_a_dead_terminal(report, console), quiet=True, stop=stop)
     except TrainingFailed:
         return 1  # the report has said why
     finally:
         report.close()
-    # 130 after Ctrl-C, 143 after SIGTERM, as shells report them: a script stops there.
+    # 130 after Ctrl-C, 143 after SIGTERM, 129 after a hang-up, as shells report them: a script stops there.
     return 128 + stopped_by[0] if stopped_by else 0
 
 
 def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
-    """Ctrl-C or SIGTERM (`kill`, `timeout`): stop after this batch with a checkpoint. A second one:
-    leave at once (checkpoints are atomic). Returns the list that will hold the first signal's number."""
+    """Ctrl-C, SIGTERM (`kill`, `timeout`) or SIGHUP (the terminal closed: an SSH link dropped): stop
+    after this batch with a checkpoint. A second Ctrl-C or SIGTERM: leave at once (checkpoints are
+    atomic). Returns the list that will hold the first signal's number."""
     received: list[int] = []
+    terminals = _terminal_outputs()  # now: a terminal hung up no longer says it is one
 
     def handle(signum, frame):
+        if signum == signal.SIGHUP:
+            _leave_the_terminal(terminals, console)
+            if stop.is_set():  # the kernel's and the shell's of one hang-up: not a wish to quit at once
+                return
         if stop.is_set():
             for worker in multiprocessing.active_children():  # data workers ignore Ctrl-C: end them
                 worker.kill()
@@ -126,9 +134,42 @@ def _stop_on_signals(stop: threading.Event, console: Console) -> list[int]:
         received.append(signum)
         stop.set()
         console.print("[yellow]stopping after this batch (Ctrl-C again to quit at once)...[/]")
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, handle)
     return received
+
+
+def _terminal_outputs() -> list[int]:
+    """The file descriptors of stdout and stderr that are a terminal."""
+    descriptors = []
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream.isatty():
+                descriptors.append(stream.fileno())
+        except (ValueError, OSError):  # not a real file (io.UnsupportedOperation is both)
+            pass
+    return descriptors
+
+
+def _leave_the_terminal(descriptors: list[int], console: Console) -> None:
+    """The terminal hung up: nobody reads it, and a write to it fails (EIO) or could block. Point the
+    descriptors that were the terminal at /dev/null, so that no message can fail the training."""
+    console.quiet = True
+    null = os.open(os.devnull, os.O_WRONLY)
+    for descriptor in descriptors:
+        os.dup2(null, descriptor)
+    os.close(null)
+
+
+def _without_a_dead_terminal(report: Subscriber, console: Console) -> Subscriber:
+    """`report`, which goes quiet when its terminal is gone: between the hang-up and its SIGHUP a
+    print can fail, and an error out of a subscriber would end the training without its checkpoint."""
+    def subscriber(event: Event) -> None:
+        try:
+            report(event)
+        except OSError:
+            console.quiet = True
+    return subscriber
 
 
 # --- generate ---------------------------------------------------------------------------------
@@ -138,7 +179,7 @@ def _generate(args: argparse.Namespace) -> int:
         raise UserError("--length must be 0 or more, -n 1 or more, --temperature 0 or more, --top-k 1 or more, "
                         "--max-length 1 or more")
     run = _finished_run(args.run_dir)
-    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # TensorFlow starts only for a run without model.npz
+    send_tensorflow_logs_to(cache_folder() / "tensorflow.log")  # TensorFlow starts only for a run without model.npz
     model = load(run)
     if model.is_texts and args.length is not None:
         raise UserError(f"{run.path} is a model of many texts: it writes whole texts; cap them with "
@@ -164,8 +205,8 @@ def _generate(args: argparse.Namespace) -> int:
 def _format(generated: list[Generated], texts: bool, jsonl: bool, one_per_line: bool) -> str:
     """JSON lines; or, for a file of a texts model's texts, one per line (a line break inside a text as
     \\n, a backslash as \\\\); else the texts with a blank line between them."""
-    if jsonl:  # JSON escapes C0 itself; DEL and C1 too, here
-        return "".join(_C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(
+    if jsonl:  # JSON escapes C0 itself; the rest of what a terminal would obey, here (still valid JSON)
+        return "".join(CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(
             {"text": g.text, **({"ended": g.ended} if texts else {})}, ensure_ascii=False)) + "\n" for g in generated)
     if texts and one_per_line:
         return "".join(g.text.replace("\\", "\\\\").replace("\n", "\\n") + "\n" for g in generated)
@@ -173,7 +214,7 @@ def _format(generated: list[Generated], texts: bool, jsonl: bool, one_per_line: 
 
 
 def _note(message: str) -> None:
-    Console(stderr=True).print(f"note: {message}", highlight=False, soft_wrap=True)
+    Console(stderr=True).print(Text("note: " + printable(message)), soft_wrap=True)
 
 
 def _finished_run(path: str | None) -> RunDir:
@@ -187,9 +228,11 @@ def _finished_run(path: str | None) -> RunDir:
 def _write(args: argparse.Namespace) -> int:
     run = _finished_run(args.run_dir)  # fail fast, before the screen
     document = Path(args.file) if args.file else None
-    if document is not None:
-        open_document(document)  # a binary or non-UTF-8 file: one line now, not a broken screen
-    return _run_app(mode="write", run=run, document=document, suggest_mode=args.mode, adapting=args.adapt)
+    check_encoding(args.encoding)
+    if document is not None:  # a binary file, or one not in --encoding: one line now, not a broken screen
+        open_document(document, args.encoding)
+    return _run_app(mode="write", run=run, document=document, suggest_mode=args.mode, adapting=args.adapt,
+                    encoding=args.encoding)
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -201,7 +244,7 @@ def _watch(args: argparse.Namespace) -> int:
 def _run_app(**options) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the app needs a terminal: for scripts use `chargen-tui train` and `chargen-tui generate`")
-    send_tensorflow_logs_to(cache_dir() / "tensorflow.log")  # before Textual takes fd 2 over
+    send_tensorflow_logs_to(cache_folder() / "tensorflow.log")  # before Textual takes fd 2 over
     from .app.app import ChargenApp
 
     ChargenApp(**options).run()
@@ -273,7 +316,10 @@ def _parser() -> argparse.ArgumentParser:
                                 "cursor as dimmed ghost text; Tab accepts it.")
     write.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
                        help="run folder of the model (default: the model that ships with chargen-tui)")
-    write.add_argument("--file", metavar="DOC", help="UTF-8 text file to edit (created on save if missing)")
+    write.add_argument("--file", metavar="DOC", help="text file to edit (created on save if missing)")
+    write.add_argument("--encoding", default="utf-8", metavar="NAME",
+                       help="the text encoding DOC is read and saved in, also for files opened with ctrl+o "
+                       "(default: utf-8)")
     write.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT,
                        help="predict: the likeliest words, shown only when likely (F2 safer, F3 bolder); "
                        "sample: a continuation sampled at a temperature, always, for inspiration "

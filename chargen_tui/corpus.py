@@ -29,7 +29,13 @@ def read_corpus(path: str | Path, encoding: str = "utf-8") -> str:
 
 
 def read_text(path: str | Path, encoding: str = "utf-8") -> str:
-    """The text of a file (possibly empty), or UserError for a missing, binary or undecodable one."""
+    """The text of a file (possibly empty), or UserError for a missing, binary or undecodable one;
+    line breaks as newlines, without a byte-order mark."""
+    return read_exact_text(path, encoding).removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_exact_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """`read_text`, but every character as the file has it (a document is saved back as it was)."""
     path = Path(path)
     codec = _codec(encoding)
     data = _read_bytes(path)
@@ -39,8 +45,7 @@ def read_text(path: str | Path, encoding: str = "utf-8") -> str:
     if nul >= 0 and _mostly_nul(data[:_BINARY_SNIFF_BYTES]) and not codec.name.startswith(("utf-16", "utf-32")):
         raise UserError(f"{path} looks like a binary file (NUL byte at offset {nul}): "
                         "give a plain-text file")
-    text = _decode(path, data, encoding)
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return _decode(path, data, encoding)
 
 
 def _mostly_nul(head: bytes) -> bool:

@@ -91,12 +91,14 @@ def quiet_forked_workers() -> None:
 
 
 def _quiet_worker() -> None:
-    # A terminal's Ctrl-C reaches the whole process group. The training process turns it into an
-    # orderly stop; a forked data worker must not die with a KeyboardInterrupt traceback of its own.
+    # A terminal's Ctrl-C reaches the whole process group, and so does its hang-up (the shell sends
+    # SIGHUP to each job's group). The training process turns either into an orderly stop; a forked
+    # data worker must not die with a KeyboardInterrupt traceback of its own, nor of the SIGHUP: a
+    # worker killed inside a batch leaves the loader waiting forever for that batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     # An event loop in the parent (the app's) may handle SIGTERM and SIGHUP through a wakeup fd the
     # fork shares: the SIGTERM that ends a worker at an epoch's end would reach the parent's loop
     # as its own. The worker must die of it instead, and signal nothing to the parent.
     signal.set_wakeup_fd(-1)
-    for name in ("SIGTERM", "SIGHUP"):
-        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)

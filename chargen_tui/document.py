@@ -14,20 +14,41 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import read_text
+from .corpus import read_exact_text
 from .errors import UserError
-from .files import atomic_write_text, cache_dir, private_folder
+from .files import atomic_write, atomic_write_text, cache_dir, private_folder
 
 
-def open_document(path: Path) -> str:
-    """The text of `path`; "" for a file that does not exist yet (it is created on save)."""
-    return read_text(path) if path.exists() else ""
+def open_document(path: Path, encoding: str = "utf-8") -> str:
+    """The text of `path` in `encoding`; "" for a file that does not exist yet (it is created on save)."""
+    return read_exact_text(path, encoding) if path.exists() else ""  # saved back as it was: CRs, BOM and all
 
 
-def save_document(path: Path, text: str) -> None:
+def check_encoding(encoding: str) -> None:
+    """UserError for an encoding Python does not know (said at start rather than at the first save)."""
+    _encoded("", encoding, Path())
+
+
+def save_document(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write `text` to `path` in `encoding`, atomically; a character the encoding has no place for is
+    a UserError, and the file is left as it was."""
     if path.is_dir():
         raise UserError(f"{path} is a folder: save under a file name")
-    atomic_write_text(path, text)
+    data = _encoded(text, encoding, path)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _encoded(text: str, encoding: str, path: Path) -> bytes:
+    try:
+        return text.encode(encoding)
+    except LookupError:
+        raise UserError(f"unknown encoding {encoding!r}: use a name such as utf-8, latin-1 or cp1252") from None
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        column = error.start - (text.rfind("\n", 0, error.start) + 1) + 1
+        character = text[error.start]
+        raise UserError(f"{path.name} is in {encoding}, which has no {character!r} (U+{ord(character):04X}, "
+                        f"line {line}, column {column}): replace it to save in {encoding}") from None
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,26 @@ wording for Python code: knobs by their field names, and the `remedy` below.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable, Union
+
+from .control import printable
 
 Namer = Callable[[str], str]  # a knob's field name -> how the reader knows it
 Remedy = Union[str, Callable[["Fixable"], str]]  # what to do about a kind of error (given the error)
 
 
 class UserError(Exception):
-    """Bad input or settings. Shown as one line, never a traceback."""
+    """Bad input or settings. Shown as one line, never a traceback.
+
+    Its text may quote a path or a file's text, so it is always shown through the picture rule
+    (control.printable): in a notebook's or a script's traceback too.
+    """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class Fixable(UserError):
@@ -30,7 +40,7 @@ class Fixable(UserError):
         raise NotImplementedError
 
     def __str__(self) -> str:
-        return f"{self.problem()}{self.then}{self.remedy}" if self.remedy else self.problem()
+        return printable(f"{self.problem()}{self.then}{self.remedy}" if self.remedy else self.problem())
 
 
 def word(error: UserError, knob: Namer, remedies: Mapping[type, Remedy]) -> str:
@@ -40,7 +50,7 @@ def word(error: UserError, knob: Namer, remedies: Mapping[type, Remedy]) -> str:
         return str(error)
     remedy = remedies.get(type(error), "")
     remedy = remedy(error) if callable(remedy) else remedy
-    return f"{error.problem(knob)}{error.then}{remedy}" if remedy else error.problem(knob)
+    return printable(f"{error.problem(knob)}{error.then}{remedy}" if remedy else error.problem(knob))
 
 
 class SettingError(Fixable):
@@ -186,6 +196,36 @@ class DamagedRun(RunFolderError):
 class StillTraining(RunFolderError):
     """A run to start from is training now (its progress file is fresh): its model is not final."""
     is_wrong, remedy = "is still training", "start from it when it has finished, or from another run"
+
+
+class RunInUse(RunFolderError):
+    """Another process holds the run folder for writing (lock.py): one writer at a time. `pid`: its
+    process id, when it has written it yet."""
+    remedy = "wait for it to end, or choose another run folder"
+
+    def __init__(self, path: Path, pid: int | None):
+        super().__init__(path, pid)
+        self.pid = pid
+
+    def problem(self, knob: Namer = str) -> str:
+        if self.pid is None:
+            return f"{self.path} is being written by another process"
+        mine = " (this one: train or drop its earlier plan first)" if self.pid == os.getpid() else ""
+        return f"{self.path} is being written by process {self.pid}{mine}"
+
+
+class NoCheckpoint(RunFolderError):
+    """A resumed run has its settings but no checkpoint: its training ended before the first one."""
+    is_wrong = "holds a run's settings but no checkpoint to resume from"
+    remedy = "start a new run in another run folder (or delete this one first)"
+
+
+class LinkRefused(UserError):
+    """A file or folder that chargen-tui writes is a symbolic link: writing would change where it points."""
+
+    def __init__(self, path: Path):
+        super().__init__(f"{path} is a symbolic link: chargen-tui does not write through links; remove it")
+        self.path = path
 
 
 class BaseFixes(Fixable):

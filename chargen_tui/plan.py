@@ -3,22 +3,27 @@
 Everything a user can get wrong is found here, cheaply and before TensorFlow is imported (it takes
 seconds): impossible settings, an unreadable or too short corpus, a run folder that does not fit
 (a file, a run already there, nothing to resume, a corpus with characters the run never saw, a run
-already trained as far as asked). Raises UserError (or one of its typed kinds).
+already trained as far as asked, another process writing it). Raises UserError (or one of its typed kinds).
+
+Planning takes the run folder for this process (RunDir.lock) before it reads a checkpoint or anyone
+writes: the plan holds it until `RunPlan.release` (training.train releases it when it ends; a plan
+never trained lets it go when the object goes, or the process ends).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config, resume_config
 from .control import strip_control
 from .corpus import DEFAULT_CORPUS_NAME, Split, default_corpus, read_corpus, split_corpus
-from .distribute import cluster
-from .errors import (AlreadyTrained, BudgetSpent, NotAFolder, NothingToResume, NoTexts, RunExists, UnseenCharacters,
-                     UserError)
+from .distribute import Cluster, cluster
+from .errors import (AlreadyTrained, BudgetSpent, NoCheckpoint, NotAFolder, NothingToResume, NoTexts, RunExists,
+                     UnseenCharacters, UserError)
 from .finetune import Base, base_name, extend_vocab, finetune_changes, open_base
+from .lock import FolderLock
 from .run_dir import Checkpoint, RunDir
 from .texts import texts_mode
 from .vocab import Vocab
@@ -35,23 +40,41 @@ class RunPlan:
     checkpoint: Checkpoint | None  # where a resumed run goes on from; None for a new run
     controls_removed: int = 0  # terminal escape sequences and control characters taken out of the text
     base: Base | None = None  # the model a new run starts from (config.start_from); None: random weights
+    # this process' hold on the run folder; None on a cluster's other workers (they write elsewhere)
+    lock: FolderLock | None = field(default=None, repr=False, compare=False)
 
     @property
     def corpus_name(self) -> str:
         return self.config.corpus or DEFAULT_CORPUS_NAME
+
+    def release(self, failed: bool = False) -> None:
+        """Let the run folder go: its training ended, or will not happen. `failed`: a folder this attempt
+        made is removed unless it holds a model or a checkpoint (nothing half-made is left behind)."""
+        _let_go(self.run, self.lock, failed)
 
 
 def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text: str | None = None) -> RunPlan:
     """Check that `run` can train (`resume`: go on training) with the knob values in `changes`.
 
     A resumed run keeps its saved settings and takes only the changes a resume allows. The corpus
-    is `config.corpus` (the embedded default when None), unless `text` is given.
+    is `config.corpus` (the embedded default when None), unless `text` is given. The plan holds the
+    run folder for this process until it is released (the module's docstring says when).
     """
     if run.path.exists() and not run.path.is_dir():
         raise NotAFolder(run.path)
     if resume and not run.has_run():
         raise NothingToResume(run.path)
     role = cluster()
+    lock = run.lock() if role is None or role.chief else None  # before anything is read or written
+    try:
+        return _plan(run, changes, resume, text, role, lock)
+    except BaseException:
+        _let_go(run, lock, failed=True)
+        raise
+
+
+def _plan(run: RunDir, changes: Mapping[str, Any], resume: bool, text: str | None, role: Cluster | None,
+          lock: FolderLock | None) -> RunPlan:
     if not resume and run.has_run() and (role is None or role.chief):  # the chief may have started it
         raise RunExists(run.path)
     base = None
@@ -78,11 +101,21 @@ def plan_run(run: RunDir, changes: Mapping[str, Any], resume: bool = False, text
     ids = vocab.encode(text) if texts is None else vocab.encode_texts(texts)
     split = split_corpus(ids, config.seq_len, config.val_fraction, vocab.end_of_text)
     checkpoint = run.read_checkpoint() if resume else None
+    if resume and checkpoint is None:  # its training ended before the first checkpoint
+        raise NoCheckpoint(run.path)
     if checkpoint and config.time_budget and checkpoint.seconds_trained >= config.time_budget:
         raise BudgetSpent(run.path, config.time_budget)
     if checkpoint and not config.time_budget and checkpoint.epochs_done >= config.epochs:
         raise AlreadyTrained(run.path, checkpoint.epochs_done)
-    return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed, base)
+    return RunPlan(run, config, text, texts, vocab, split, checkpoint, controls_removed, base, lock)
+
+
+def _let_go(run: RunDir, lock: FolderLock | None, failed: bool) -> None:
+    if lock is None:
+        return
+    if failed and not run.holds_work():
+        lock.remove_made()
+    lock.release()
 
 
 def new_vocab(characters: str, end_of_text: bool, base: Base | None) -> Vocab:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
@@ -55,14 +56,14 @@ class TrainingReport:
         where = f"resuming at epoch {e.start_epoch}" + (f", batch {e.resumed_batches + 1}" if e.resumed_batches
                                                        else "")
         self.console.print(
-            f"[bold]{e.corpus_name}[/]: {f'{e.texts:,} texts, ' if e.texts is not None else ''}"
+            f"[bold]{_shown(e.corpus_name)}[/]: {f'{e.texts:,} texts, ' if e.texts is not None else ''}"
             f"{e.corpus_chars:,} characters ({e.train_chars:,} train, "
             f"{e.val_chars:,} validation), {e.vocab_size} tokens; model {e.parameters:,} parameters; "
             f"{e.batches_per_epoch:,} batches an epoch{f' on {e.devices}' if e.devices else ''}; "
-            f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {e.run_dir}",
+            f"{where if e.start_epoch > 1 or e.resumed_batches else 'new run'} -> {_shown(e.run_dir)}",
             highlight=False)
         if e.base:
-            self.console.print(f"starting from {started_from(e)}", highlight=False)
+            self.console.print(f"starting from {_shown(started_from(e))}", highlight=False)
         if e.texts == 1:
             self.console.print(f"note: {ONE_TEXT}", highlight=False)
         if e.controls_removed:
@@ -107,9 +108,15 @@ class TrainingReport:
                                soft_wrap=True)
 
     def _checkpoint(self, e: CheckpointSaved) -> None:
-        best = f"; best model -> {e.best_path}" if e.best_path else ""
-        self.console.print(f"[dim]checkpoint ({position(e.epochs_done, e.batches_done)}) -> {e.path}{best}[/]",
+        best = f"; best model -> {_shown(e.best_path)}" if e.best_path else ""
+        self.console.print(f"[dim]checkpoint ({position(e.epochs_done, e.batches_done)}) -> {_shown(e.path)}{best}[/]",
                            highlight=False)
+
+
+def _shown(text: str) -> str:
+    """A string from outside (a path, a corpus' name) in Rich markup: its control characters as
+    pictures, its brackets as text."""
+    return escape(printable(text))
 
 
 def _ending(event: Stopped | Finished | Failed) -> str:

@@ -11,6 +11,13 @@
       checkpoint/        what --resume needs: state.json names the .keras file (weights + optimizer)
                          and the .npz file of the weight average (plain arrays, no pickle)
       train.log          TensorFlow's own log lines, kept off the terminal
+      .lock              held by the one process that writes the folder (lock.py); names its pid
+
+One process writes a run folder at a time: it takes `lock()` before it writes anything or reads a
+checkpoint to resume from, and clears the temporary files a killed writer left. Links planted inside
+the folder are never written through (files.py): train.log is opened without following a link,
+checkpoint/ must be a folder, and the other files are replaced by a rename. The folder's own path is
+the user's: a link there (a run folder on another disk) is followed.
 
 The checkpoint is committed by rewriting `checkpoint/state.json` last, after the files it names are
 complete; older checkpoint files are deleted only after that. `model.npz` names the SHA-256 of the
@@ -30,8 +37,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .config import Config
-from .errors import DamagedRun, NotARunFolder, UserError
-from .files import atomic_write, atomic_write_text
+from .errors import DamagedRun, LinkRefused, NotARunFolder, UserError
+from .files import atomic_write, atomic_write_text, own_folder, remove_leftovers
+from .lock import FolderLock
 from .vocab import Vocab
 
 if TYPE_CHECKING:  # the run folder only calls a model's save(): it imports no Keras itself
@@ -63,6 +71,25 @@ class RunDir:
         self.log_path = self.path / "train.log"
         self.checkpoint_dir = self.path / "checkpoint"
         self.state_path = self.checkpoint_dir / "state.json"
+
+    # --- the one writer ----------------------------------------------------------------------
+    def lock(self) -> FolderLock:
+        """Hold the folder (made if missing) to write it: RunInUse while another process writes it,
+        LinkRefused if its checkpoint/ is a link. Clears what a killed writer left half-written."""
+        lock = FolderLock.take(self.path)
+        try:
+            if self.checkpoint_dir.is_symlink():
+                raise LinkRefused(self.checkpoint_dir)
+            for folder in (self.path, self.checkpoint_dir):
+                remove_leftovers(folder)
+        except BaseException:
+            lock.release()
+            raise
+        return lock
+
+    def holds_work(self) -> bool:
+        """Does it hold something a user would miss: a model, or a checkpoint to resume from?"""
+        return self.model_path.exists() or self.state_path.exists()
 
     # --- the run's identity -------------------------------------------------------------------
     def has_run(self) -> bool:
@@ -97,6 +124,7 @@ class RunDir:
     def save_checkpoint(self, model: "keras.Model", checkpoint: Checkpoint, average: list[np.ndarray] | None = None) -> None:
         """Write the model (with optimizer state) and the weight average, then commit `state.json`."""
         previous = self.read_checkpoint()
+        own_folder(self.checkpoint_dir)  # a link planted there since the start is refused too
         stem = f"epoch-{checkpoint.epochs_done:05d}-batch-{checkpoint.batches_done:07d}"
         checkpoint.model_file = f"{stem}.keras"
         atomic_write(self.checkpoint_dir / checkpoint.model_file, model.save)

@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from .files import open_no_follow
+
 # One op thread and two inter-op threads: on a 2-core CPU the LSTM's small per-step ops lose more
 # to thread hand-offs than they gain from splitting (docs/experiments.md, CPU settings).
 _THREAD_DEFAULTS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "2"}
@@ -58,16 +60,18 @@ def _nvidia_gpu() -> bool:
 
 
 def send_tensorflow_logs_to(log_path: Path) -> None:
-    """Route fd 2, Python warnings and logging to `log_path`; keep `sys.stderr` on the terminal."""
+    """Route fd 2, Python warnings and logging to `log_path`; keep `sys.stderr` on the terminal.
+
+    LinkRefused if `log_path` is a symbolic link: appending would write into whatever it points at.
+    """
     configure_environment()
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_fd = open_no_follow(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # first: it may refuse
     sys.stderr.flush()
     terminal = os.dup(2)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log_fd, 2)
-    os.close(log_fd)
     sys.stderr = open(terminal, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)
     sys.__stderr__ = sys.stderr
-    log_file = open(log_path, "a", buffering=1, encoding="utf-8")
+    log_file = open(log_fd, "a", buffering=1, encoding="utf-8")  # the file just checked, not the path again
     logging.basicConfig(stream=log_file, level=logging.WARNING, force=True)
     logging.captureWarnings(True)

@@ -32,7 +32,18 @@ from .weight_average import WeightAverage
 
 
 def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = None) -> Finished | Stopped | Failed:
-    """Train as `plan` says (see `plan.plan_run`), reporting events; returns the last one (how it ended)."""
+    """Train as `plan` says (see `plan.plan_run`), reporting events; returns the last one (how it ended).
+    The run folder is released when it ends, however it ends."""
+    try:
+        return _train(plan, on_event, stop)
+    except BaseException:
+        plan.release(failed=True)  # a folder made for this run, with nothing trained in it, goes
+        raise
+    finally:
+        plan.release()
+
+
+def _train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None) -> Finished | Stopped | Failed:
     run, checkpoint = plan.run, plan.checkpoint
     epochs_done, batches_done = (checkpoint.epochs_done, checkpoint.batches_done) if checkpoint else (0, 0)
     strategy = _strategy(plan.config, resumed=checkpoint is not None)  # first: a cluster's configures TensorFlow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import time
@@ -38,12 +39,13 @@ def drawn_text(widget) -> str:
 
 # --- the writing screen -----------------------------------------------------------------------
 def writing_app(run_dir, tmp_path: Path, document: str | None = "doc.txt", suggest_mode: str = SAMPLE,
-                adapting: bool = False) -> ChargenApp:
+                adapting: bool = False, **options) -> ChargenApp:
     """The app on its writing screen, suggesting with `run_dir`'s model and a fixed sample seed; in
-    sample mode unless asked (a tiny model is rarely sure enough for predict mode to show a ghost)."""
+    sample mode unless asked (a tiny model is rarely sure enough for predict mode to show a ghost);
+    `options`: ChargenApp's others."""
     return ChargenApp(mode="write", run=run_dir, document=tmp_path / document if document else None,
                       sample_seed=SAMPLE_SEED, autosave_folder=tmp_path / "autosave", suggest_mode=suggest_mode,
-                      adapting=adapting)
+                      adapting=adapting, **options)
 
 
 async def start_writing(pilot: Pilot, typed: str = "The king and ") -> tuple[WritingScreen, GhostEditor]:
@@ -53,6 +55,18 @@ async def start_writing(pilot: Pilot, typed: str = "The king and ") -> tuple[Wri
     await pilot.press(*typed)
     await wait_for(pilot, lambda: screen.editor.suggestion, what="a suggestion")
     return screen, screen.editor
+
+
+async def type_as_a_terminal(pilot: Pilot, text: str) -> None:
+    """Type `text` one key at a time, each key event carrying its character as Textual's terminal driver
+    makes it (Pilot.press sends none for a character whose key name it cannot turn back, e.g. U+200D's)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    for character in text:
+        name = character if character.isalnum() else _character_to_key(character)
+        pilot.app._driver.send_message(events.Key(name, character))
+        await pilot.pause()
 
 
 def status_line(screen: WritingScreen) -> str:
@@ -67,21 +81,37 @@ def notifications(app: ChargenApp) -> str:
 
 # --- a real terminal ----------------------------------------------------------------------------
 class Tmux:
-    """A tmux server of its own (its socket in the test's folder) running the app in an 80x24 pane."""
+    """A tmux server of its own (its socket in the test's folder) running the app in an 80x24 pane.
+
+    Its terminal obeys what a hostile text would send: OSC 52 writes tmux's clipboard (a buffer,
+    `set-clipboard on`) and OSC 2 the pane's title, so a test can see whether any got through.
+    """
 
     def __init__(self, tmp_path: Path) -> None:
         self.socket = str(tmp_path / "tmux.sock")
+        self.config = tmp_path / "tmux.conf"
+        self.config.write_text("set -g set-clipboard on\nset -g allow-rename on\n")
 
     def __call__(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True, text=True,
-                              check=True, timeout=30).stdout
+        return subprocess.run(["tmux", "-S", self.socket, "-f", str(self.config), *args], capture_output=True,
+                              text=True, check=True, timeout=30).stdout
+
+    def run(self, command: str) -> None:
+        """Start `command` (a shell command line) in an 80x24 pane."""
+        self("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", command)
+
+    def title(self) -> str:
+        return self("display-message", "-p", "-t", "app", "#{pane_title}").strip()
+
+    def clipboard(self) -> str:
+        """tmux's paste buffers: where OSC 52 lands with set-clipboard on."""
+        return self("list-buffers")
 
     def write(self, run_dir, document: Path, then: str = "") -> None:
         """Start `chargen-tui write` in an 80x24 session (its cache beside the socket); `then` runs after it."""
         cache = Path(self.socket).parent / "cache"
-        self("new-session", "-d", "-s", "app", "-x", "80", "-y", "24",
-             f"XDG_CACHE_HOME={cache} {sys.executable} -m chargen_tui write {run_dir.path} --file {document} "
-             f"--mode sample --no-adapt{then}")
+        self.run(f"XDG_CACHE_HOME={cache} {sys.executable} -m chargen_tui write {run_dir.path} "
+                 f"--file {shlex.quote(str(document))} --mode sample --no-adapt{then}")
 
     def type(self, text: str) -> None:
         self("send-keys", "-t", "app", "-l", text)

@@ -52,6 +52,23 @@ def test_tab_accepts_the_ghost_text_and_ctrl_s_saves_it_atomically(tmp_path, tra
     assert sorted(tmp_path.glob("*doc*")) == [document]  # the atomic save left no temporary file
 
 
+def test_every_typed_character_is_saved_joiners_and_direction_marks_too(tmp_path, trained_run):
+    document = tmp_path / "doc.txt"
+    typed = "Q\u200dR\u202eS\u00a0T"  # zero-width joiner, right-to-left override, no-break space
+    tmux = Tmux(tmp_path)
+    tmux.write(trained_run, document)
+    try:
+        tmux.wait_for(lambda lines: any("doc.txt" in line for line in lines), "the editor")
+        tmux.type(typed)
+        tmux.type("!")  # the last key typed: once it is on screen, every key before it arrived
+        tmux.wait_for(lambda lines: "!" in lines[0], "the typed text")
+        tmux.press("C-s")
+        wait_until(document.exists, "ctrl+s to save")
+        assert document.read_text(encoding="utf-8") == typed + "!"
+    finally:
+        tmux.close()
+
+
 def test_a_dropped_terminal_leaves_the_unsaved_text_in_the_autosave_copy(tmp_path, trained_run):
     from chargen_tui.document import Autosave
 

@@ -9,8 +9,8 @@ from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import PREDICT, SAMPLE, SUGGESTION_CHARS, Request, suggestions
 
-from .app_helpers import (SAMPLE_SEED, drawn_line, drawn_text, notifications, start_writing, status_line, wait_for,
-                          writing_app)
+from .app_helpers import (SAMPLE_SEED, drawn_line, drawn_text, notifications, start_writing, status_line,
+                          type_as_a_terminal, wait_for, writing_app)
 from .helpers import make_text
 
 
@@ -184,6 +184,16 @@ async def test_characters_the_model_never_saw_stay_in_the_document(trained_run, 
         assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == "Ünïcödé 日本 and the "
 
 
+async def test_typed_joiners_direction_marks_and_other_spaces_stay_in_the_document(trained_run, tmp_path):
+    """str.isprintable() is False for them: Textual's TextArea dropped them when typed (not when pasted)."""
+    typed = "Q\u200dR\u202eS\u00a0T\u3000U"  # zero-width joiner, right-to-left override, two other spaces
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        await type_as_a_terminal(pilot, typed)
+        assert pilot.app.writing.editor.text == typed
+        await pilot.press("ctrl+s")
+    assert (tmp_path / "doc.txt").read_text(encoding="utf-8") == typed
+
+
 async def test_ctrl_s_saves_and_the_status_line_stops_saying_modified(trained_run, tmp_path):
     async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
         screen, editor = await start_writing(pilot)
@@ -202,6 +212,115 @@ async def test_text_autosaved_before_a_crash_is_offered_back(trained_run, tmp_pa
         await pilot.press("enter")  # Recover
         assert pilot.app.writing.editor.text == "The king and "
         assert "(modified)" in status_line(pilot.app.writing)  # the recovered text is not in the file
+
+
+async def _crash_with_unsaved_text(trained_run, tmp_path) -> None:
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        screen, editor = await start_writing(pilot)
+        screen.write_autosave()  # what the 5-second timer does; then the process "crashes"
+
+
+async def test_ctrl_q_at_the_recovery_question_keeps_the_unsaved_text(trained_run, tmp_path):
+    from chargen_tui.document import Autosave
+
+    await _crash_with_unsaved_text(trained_run, tmp_path)
+    app = writing_app(trained_run, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice), what="the recovery question")
+        await pilot.press("ctrl+q")  # not an answer: the question comes back next time
+        await wait_for(pilot, lambda: app.return_code is not None, what="the app to exit")
+    assert Autosave(tmp_path / "doc.txt", tmp_path / "autosave").read().text == "The king and "
+
+
+async def test_esc_at_the_recovery_question_loses_nothing(trained_run, tmp_path):
+    from chargen_tui.document import Autosave
+
+    await _crash_with_unsaved_text(trained_run, tmp_path)
+    app = writing_app(trained_run, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, Choice), what="the recovery question")
+        await pilot.press("escape")
+        assert app.writing.editor.text == "The king and "  # recovered, as unsaved text
+        assert "(modified)" in status_line(app.writing)
+    assert Autosave(tmp_path / "doc.txt", tmp_path / "autosave").read().text == "The king and "
+
+
+async def test_a_long_document_opens_with_a_warning_that_it_takes_seconds_to_lay_out(trained_run, tmp_path):
+    from chargen_tui.app.screens.writing import LONG_DOCUMENT_LINES
+
+    (tmp_path / "doc.txt").write_text("A line of the long text.\n" * (LONG_DOCUMENT_LINES + 1), encoding="utf-8")
+    app = writing_app(trained_run, tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_for(pilot, lambda: "is long" in notifications(app), what="the warning")
+        assert f"{LONG_DOCUMENT_LINES + 2:,} lines" in notifications(app) and "take seconds" in notifications(app)
+
+
+async def test_the_editor_lays_out_a_long_text_as_textual_would_after_edits_and_resizes(trained_run, tmp_path):
+    """Its wrapped height is counted, not summed, and a wrap at the same width is skipped: the rows
+    must stay those Textual's own wrap gives, through edits and resizes."""
+    from textual.widgets.text_area import WrappedDocument
+
+    long_line = "word " * 60
+    (tmp_path / "doc.txt").write_text(f"short\n{long_line}\n\tend\n" * 50, encoding="utf-8")
+    app = writing_app(trained_run, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.writing.editor
+
+        def matches_textual() -> bool:
+            fresh = WrappedDocument(editor.document, tab_width=editor.indent_width)
+            fresh.wrap(editor.wrap_width)
+            return (editor.wrapped_document.height == fresh.height
+                    and editor.wrapped_document._offset_to_line_info == fresh._offset_to_line_info)
+
+        assert matches_textual()
+        editor.move_cursor((1, 3))
+        await pilot.press(*"more words here ", "enter", "backspace", "backspace")
+        assert matches_textual()
+        await pilot.resize_terminal(50, 20)
+        await pilot.pause()
+        assert matches_textual()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert matches_textual()
+
+
+async def test_the_prefix_is_the_text_just_before_the_cursor_wherever_it_is(trained_run, tmp_path):
+    """The prefix is read from the lines it is on only; it must still be exactly the last characters."""
+    text = "short\n" + "x" * 300 + "\n\nab\n" + "y" * 50 + "\nlast line"
+    async with writing_app(trained_run, tmp_path).run_test(size=(80, 24)) as pilot:
+        editor = pilot.app.writing.editor
+        editor.load_text(text)
+        lines = text.split("\n")
+        for row, line in enumerate(lines):
+            for column in sorted({0, 1, len(line) // 2, len(line)}):
+                editor.move_cursor((row, column))
+                before = "\n".join(lines[:row] + [line[:column]])
+                for chars in (1, 3, 40, 256, 1000):
+                    assert editor.text_before_cursor(chars) == before[-chars:], (row, column, chars)
+
+
+async def test_a_latin_1_document_is_read_and_saved_in_latin_1(trained_run, tmp_path):
+    (tmp_path / "doc.txt").write_bytes("Café crème, ".encode("latin-1"))
+    async with writing_app(trained_run, tmp_path, encoding="latin-1").run_test(size=(80, 24)) as pilot:
+        assert pilot.app.writing.editor.text == "Café crème, "
+        await type_as_a_terminal(pilot, "déjà")
+        await pilot.press("ctrl+s")
+    assert (tmp_path / "doc.txt").read_bytes() == "Café crème, déjà".encode("latin-1")
+
+
+async def test_a_character_the_encoding_lacks_is_kept_when_the_save_fails(trained_run, tmp_path):
+    from chargen_tui.document import Autosave
+
+    (tmp_path / "doc.txt").write_bytes("Café ".encode("latin-1"))
+    app = writing_app(trained_run, tmp_path, encoding="latin-1")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await type_as_a_terminal(pilot, "Жук")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "not saved" in notifications(app), what="the notification")
+        assert "no 'Ж' (U+0416, line 1, column 6)" in notifications(app)
+        assert app.writing.editor.text == "Café Жук" and "(modified)" in status_line(app.writing)
+    assert (tmp_path / "doc.txt").read_bytes() == "Café ".encode("latin-1")  # the file as it was
+    assert Autosave(tmp_path / "doc.txt", tmp_path / "autosave").read().text == "Café Жук"
 
 
 async def test_ctrl_o_opens_another_file(trained_run, tmp_path):

@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -175,6 +176,67 @@ def test_sigterm_stops_cleanly_with_a_checkpoint(tmp_path, corpus):
     assert "stopped (stop requested)" in out and "Traceback" not in err
     assert RunDir(run).read_checkpoint().epochs_done >= 1
     assert _group_is_gone(process.pid)
+
+
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="needs util-linux setsid")
+def test_a_closed_terminal_stops_training_after_the_batch_with_a_checkpoint(tmp_path):
+    """A dropped SSH session hangs the terminal up: SIGHUP comes, and writing to the terminal fails.
+    The same orderly stop as Ctrl-C: the partial epoch is kept, and --resume goes on from it."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(make_text(60000), encoding="utf-8")
+    run = RunDir(tmp_path / "run")
+    args = ["train", str(corpus), "--out", str(run.path), *TINY]
+    terminal, process = _train_in_a_terminal([*args, "--epochs", "30"])
+    deadline = time.monotonic() + 120
+    while not run.read_metrics() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)  # well inside epoch 2
+    terminal.hang_up(process.pid)  # data workers too, as a shell does
+    process.wait(timeout=120)
+    assert process.returncode == 129  # 128 + SIGHUP, as shells report it
+    assert _group_is_gone(process.pid)  # no data worker left behind
+    checkpoint = run.read_checkpoint()
+    assert checkpoint.epochs_done >= 1 and checkpoint.batches_done > 0  # the partial epoch is kept
+    resumed = cli(*args, "--resume", "--epochs", str(checkpoint.epochs_done + 1))
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming at epoch {checkpoint.epochs_done + 1}, batch {checkpoint.batches_done + 1}" in resumed.stdout
+
+
+class _Terminal:
+    """A pseudo-terminal whose other end reads all it is sent, until it hangs up."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self.open = True
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        import select
+
+        while self.open:
+            if select.select([self.master], [], [], 0.05)[0]:
+                try:
+                    os.read(self.master, 65536)
+                except OSError:  # nothing left on the other side
+                    time.sleep(0.05)
+
+    def hang_up(self, group: int) -> None:
+        """Close the terminal, as sshd does when the link drops: the kernel sends SIGHUP to the session's
+        leader, a shell, which sends SIGHUP to each of its jobs' process groups (here, `group`)."""
+        self.open = False
+        self.reader.join()
+        os.close(self.master)
+        os.killpg(group, signal.SIGHUP)
+
+
+def _train_in_a_terminal(args: list[str]) -> tuple[_Terminal, subprocess.Popen]:
+    """`chargen-tui ARGS` in a session of its own whose controlling terminal is a new pseudo-terminal."""
+    terminal = _Terminal()
+    process = subprocess.Popen(["setsid", "--ctty", sys.executable, "-m", "chargen_tui", *args],
+                               stdin=terminal.slave, stdout=terminal.slave, stderr=terminal.slave)
+    os.close(terminal.slave)
+    return terminal, process
 
 
 def test_a_hard_kill_at_any_moment_leaves_a_run_that_resumes(tmp_path, corpus):

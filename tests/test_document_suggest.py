@@ -74,6 +74,19 @@ def test_write_and_watch_refuse_bad_input_in_one_line(tmp_path, trained_run):
         assert fragment in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
+def test_write_opens_a_file_in_the_encoding_its_error_names(tmp_path, trained_run):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Café crème".encode("latin-1"))
+    refused = run_cli("write", str(trained_run.path), "--file", str(latin), stdin=subprocess.DEVNULL)
+    assert "not valid utf-8" in refused.stderr and "--encoding latin-1" in refused.stderr
+    # taken: the run stops only where it needs a terminal (stdin and stdout are pipes here)
+    taken = run_cli("write", str(trained_run.path), "--file", str(latin), "--encoding", "latin-1",
+                    stdin=subprocess.DEVNULL)
+    assert taken.returncode == 2 and "needs a terminal" in taken.stderr, taken.stderr
+    unknown = run_cli("write", str(trained_run.path), "--encoding", "latin-9x", stdin=subprocess.DEVNULL)
+    assert unknown.returncode == 2 and "unknown encoding 'latin-9x'" in unknown.stderr, unknown.stderr
+
+
 def test_suggestions_are_the_same_from_a_remembered_prime(trained_run):
     from chargen_tui.sampling import Sampler
     from chargen_tui.suggest import SAMPLE, Primes, Request, suggestions

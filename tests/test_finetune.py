@@ -173,6 +173,6 @@ def test_starting_from_a_damaged_a_training_or_a_foreign_run_is_refused(tmp_path
 def test_fine_tuning_defaults_apply_unless_given(tmp_path, trained_run):
     plan = plan_run(RunDir(tmp_path / "run"), {"start_from": str(trained_run.path)}, text=make_text(6000))
     assert (plan.config.learning_rate, plan.config.epochs) == (6e-3, 10)
-    given = plan_run(RunDir(tmp_path / "run"), {"start_from": str(trained_run.path), "learning_rate": 0.01},
+    given = plan_run(RunDir(tmp_path / "given"), {"start_from": str(trained_run.path), "learning_rate": 0.01},
                      text=make_text(6000))
     assert given.config.learning_rate == 0.01

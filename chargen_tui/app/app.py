@@ -17,11 +17,13 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
+from ..control import printable
 from ..run_dir import RunDir
 from ..suggest import PREDICT
 from .screens.dialogs import Choice
 from .screens.training import TrainingScreen
 from .screens.writing import WritingScreen
+from .wording import shown
 
 _HANG_UPS = (signal.SIGHUP, signal.SIGTERM)
 
@@ -33,16 +35,18 @@ class ChargenApp(App):
 
     def __init__(self, mode: Literal["train", "write"] = "write", run: RunDir | None = None,
                  document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True) -> None:
+                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True,
+                 encoding: str = "utf-8") -> None:
         """`run`: the model to write with; `watch`: a run that another process trains, followed read only;
         `sample_seed`: a random seed that fixes the suggestions (tests); `suggest_mode`: predict or
-        sample (suggest.py); `adapting`: the writing screen's model learns from the document (adapt.py)."""
+        sample (suggest.py); `adapting`: the writing screen's model learns from the document (adapt.py);
+        `encoding`: the documents' text encoding, for reading and saving them."""
         super().__init__()
         self.start_mode = mode
         self.leaving = False
         self.training = TrainingScreen(watched=watch)
         self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder,
-                                     suggest_mode=suggest_mode, adapting=adapting)
+                                     suggest_mode=suggest_mode, adapting=adapting, encoding=encoding)
         # Modes need screen factories; each returns the one instance, so switching keeps its state.
         self.add_mode("train", lambda: self.training)
         self.add_mode("write", lambda: self.writing)
@@ -57,6 +61,11 @@ class ChargenApp(App):
         loop = asyncio.get_running_loop()
         for hang_up in _HANG_UPS:
             loop.remove_signal_handler(hang_up)
+
+    def notify(self, message: str, *, title: str = "", **options) -> None:
+        # Whatever a notification quotes, its control characters never reach the terminal (the
+        # callers show outside strings through `shown` already; this holds if one forgets).
+        super().notify(printable(message), title=printable(title), **options)
 
     @on(TrainingScreen.BestModelSaved)
     def _offer_trained_run(self, message: TrainingScreen.BestModelSaved) -> None:
@@ -107,7 +116,7 @@ class ChargenApp(App):
             self._stop_and_exit()
             return
         self.writing.write_autosave()  # whatever is answered, or if the terminal closes now
-        name = self.writing.document.name if self.writing.document else "The untitled document"
+        name = shown(self.writing.document.name) if self.writing.document else "The untitled document"
         self.push_screen(Choice(f"{name} has unsaved changes.",
                                 [("save", "Save and quit"), ("discard", "Quit without saving"),
                                  ("cancel", "Cancel")]), self._after_save_answer)

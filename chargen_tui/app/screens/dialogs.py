@@ -48,14 +48,18 @@ class Dialog(ModalScreen[_Answer]):
 
 
 class Choice(Dialog[str]):
-    """Ask `question`; dismiss with the id of the answer chosen ("cancel" on Esc)."""
+    """Ask `question`; dismiss with the id of the answer chosen (`escape`, "cancel" by default, on Esc)."""
 
-    BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss_on_escape", "Cancel")]
 
-    def __init__(self, question: str, answers: list[tuple[str, str]]) -> None:
+    def __init__(self, question: str, answers: list[tuple[str, str]], escape: str = "cancel") -> None:
         super().__init__()
         self.question = question
         self.answers = answers  # (id, label), the first is the default
+        self.escape = escape
+
+    def action_dismiss_on_escape(self) -> None:
+        self.dismiss(self.escape)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):

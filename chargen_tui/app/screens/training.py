@@ -30,7 +30,7 @@ from ...events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event
                        Stopped, TrainingStarted, controls_removed, duration, position, started_from)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
-from ..wording import say, say_failed
+from ..wording import say, say_failed, shown
 from ..widgets.loss_chart import LossChart
 from ..widgets.samples_view import SamplesView
 from ..widgets.settings_form import SettingsForm
@@ -144,7 +144,7 @@ class TrainingScreen(Screen):
         self.stop_event.clear()
         self._set_running(True)
         self.query_one(TabbedContent).active = "progress"
-        self._status(f"starting TensorFlow for {plan.run.path}...")
+        self._status(f"starting TensorFlow for {shown(plan.run.path)}...")
         self.worker = self._train(plan)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="training")
@@ -166,7 +166,7 @@ class TrainingScreen(Screen):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self._status(f"[b red]error:[/] {say(error)}" if isinstance(error, UserError)
-                         else f"[b red]error:[/] training failed: {type(error).__name__}: {error}")
+                         else f"[b red]error:[/] training failed: {type(error).__name__}: {shown(error)}")
 
     def _set_running(self, running: bool) -> None:
         self.query_one("#start", Button).disabled = running
@@ -179,7 +179,7 @@ class TrainingScreen(Screen):
         """Say what is wrong with the settings as they are typed (wrong fields turn red too)."""
         results = [field.validate(field.value) for field in self.query_one(SettingsForm).query(Input)]
         problems = [result.failure_descriptions[0] for result in results if result and not result.is_valid]
-        self.query_one("#setup-message", Static).update(f"[b red]error:[/] {problems[0]}" if problems else "")
+        self.query_one("#setup-message", Static).update(f"[b red]error:[/] {shown(problems[0])}" if problems else "")
 
     # --- events from the engine -------------------------------------------------------------
     @on(EngineEvent)
@@ -206,11 +206,11 @@ class TrainingScreen(Screen):
         self.points["batch"] = [p for p in self.points["batch"] if p[0] <= resumed_at]
         self._show_history(RunDir(started.run_dir))
         texts = f"{started.texts:,} texts, " if started.texts is not None else ""
-        self._status(f"training {started.parameters:,} parameters on {started.corpus_name} "
+        self._status(f"training {started.parameters:,} parameters on {shown(started.corpus_name)} "
                      f"({texts}{started.train_chars:,} characters, {started.vocab_size} tokens)"
                      + (f" on {started.devices}" if started.devices else ""))
         if started.base:
-            self.notify(f"starting from {started_from(started)}")
+            self.notify(f"starting from {shown(started_from(started))}")
         if started.texts == 1:
             self.notify(ONE_TEXT, severity="warning")
         if started.controls_removed:
@@ -266,7 +266,7 @@ class TrainingScreen(Screen):
         self.watched_stamp = stamp
         updated = max(stamp) if any(stamp) else None
         age = f"updated {duration(time.time() - updated)} ago" if updated else "nothing written yet"
-        self._status(f"watching {run_dir.path} · {age} · read only: ctrl+q leaves the run going")
+        self._status(f"watching {shown(run_dir.path)} · {age} · read only: ctrl+q leaves the run going")
 
 
 def _progress_line(progress: BatchProgress, epochs: int) -> str:

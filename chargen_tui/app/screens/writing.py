@@ -19,21 +19,26 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from ...control import printable
 from ...document import Autosave, open_document, save_document
-from ...errors import UserError
+from ...errors import NotDecodable, UserError, word
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...sampling import Sampler
 from ...predict import THRESHOLD
 from ...suggest import PREDICT, SAMPLE, Request, Suggester
 from ..widgets.ghost_editor import GhostEditor
-from ..wording import say
+from ..wording import say, shown
 from .dialogs import Choice, PathPrompt
 
 
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
 TEMPERATURE_RANGE = (0.1, 2.0)
+# Beyond either, Textual's editor takes two seconds or more here to lay the text out (on opening it,
+# and again when the terminal is resized): the app says so. Typing is not slowed.
+LONG_DOCUMENT_LINES = 150_000
+LONG_DOCUMENT_CHARS = 4_000_000
 ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~12 s, between keys)
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
 
@@ -83,8 +88,10 @@ class WritingScreen(Screen):
     """What the model is doing when not simply there: loading, failed, or not chosen yet."""
 
     def __init__(self, run: RunDir | None, document: Path | None, sample_seed: int | None = None,
-                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True) -> None:
+                 autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True,
+                 encoding: str = "utf-8") -> None:
         super().__init__()
+        self.encoding = encoding  # of the documents read and saved (the autosave copy is always UTF-8)
         self.set_reactive(WritingScreen.suggest_mode, suggest_mode)
         self.set_reactive(WritingScreen.adapting, adapting)
         self.set_reactive(WritingScreen.run, run)
@@ -96,6 +103,10 @@ class WritingScreen(Screen):
         self.autosave_folder = autosave_folder
         self.sampler: Sampler | None = None
         self.saved_text = ""
+        self.recovery_pending = False
+        """The recovery question is open: its autosave copy must outlive a quit."""
+        self.edited_since_copy = False
+        """The text changed since the autosave copy was last written (or found not needed)."""
         self.suggester = Suggester()
 
     def compose(self) -> ComposeResult:
@@ -117,7 +128,7 @@ class WritingScreen(Screen):
         self._compute_suggestions()
         if self.run is not None:
             self._load_model(self.run)
-        self.set_interval(AUTOSAVE_SECONDS, self.write_autosave)
+        self.set_interval(AUTOSAVE_SECONDS, self._autosave_if_edited)
         self.editor.focus()
 
     # --- the model --------------------------------------------------------------------------
@@ -137,7 +148,7 @@ class WritingScreen(Screen):
         if sampler is not None:
             self._use_model(ModelLoaded(sampler, _model_name(run)))
         else:
-            self.model_note = f"loading {run.path.name}..."
+            self.model_note = f"loading {shown(run.path.name)}..."
             self._read_model(run)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
@@ -160,7 +171,7 @@ class WritingScreen(Screen):
             self._model_failed(say(error))
         else:
             what = "the model could not be loaded" if event.worker.group == "model" else "suggestions stopped"
-            self._model_failed(f"{what} ({type(error).__name__}: {error})")
+            self._model_failed(f"{what} ({type(error).__name__}: {shown(error)})")
 
     def _model_failed(self, message: str) -> None:
         """The whole message in a notification (it wraps); the status line keeps a short note."""
@@ -168,7 +179,7 @@ class WritingScreen(Screen):
         self.model_note = "(not loaded: ctrl+l chooses a run folder)"
 
     def action_choose_model(self) -> None:
-        default = str(self.offered_run.path) if self.offered_run else ""
+        default = printable(str(self.offered_run.path)) if self.offered_run else ""  # an Input draws it raw
         self.app.push_screen(PathPrompt("Run folder of the model to write with:", default, _model_problem),
                              self._use_run)
 
@@ -211,8 +222,7 @@ class WritingScreen(Screen):
     def _adapt_anew(self) -> None:
         """A new document or model: adaptation starts again from the model as loaded, reading the
         text before the cursor (its last ADAPT_READS characters) first."""
-        before = self.editor.get_text_range((0, 0), self.editor.cursor_location)
-        self.suggester.restart_adaptation(before[-ADAPT_READS:])
+        self.suggester.restart_adaptation(self.editor.text_before_cursor(ADAPT_READS))
 
     def _settings_changed(self) -> None:
         self.editor.request_suggestions()
@@ -229,20 +239,35 @@ class WritingScreen(Screen):
         return Autosave(self.document, self.autosave_folder)
 
     def _open(self, path: Path | None) -> None:
-        text = open_document(path) if path else ""
+        text = open_document(path, self.encoding) if path else ""
         self.document, self.saved_text, self.unsaved = path, text, False
         self.editor.load_text(text)
         self.editor.move_cursor(self.editor.document.end)  # a writer goes on where the text ends
         self._adapt_anew()
+        self._warn_if_long(path, text)
         recovery = self.autosave.read()
         if recovery and recovery.text != text:
+            # Until answered, the copy stays whatever happens (Ctrl+Q, a hang-up): only Discard
+            # removes it. Esc recovers: the file and the recovered text both stay, nothing is lost.
+            self.recovery_pending = True
             self.app.push_screen(
                 Choice(f"Text not saved when the editor last closed ({recovery.describe()}, "
                        f"{len(recovery.text):,} characters). Recover it?",
-                       [("recover", "Recover"), ("discard", "Discard")]),
+                       [("recover", "Recover"), ("discard", "Discard")], escape="recover"),
                 lambda answer: self._recover(answer, recovery.text))
 
+    def _warn_if_long(self, path: Path | None, text: str) -> None:
+        # Textual's TextArea wraps every line of the document in Python when it opens it and at every
+        # resize: ~0.5 s a megabyte here, 9-12 s at 20 MB (docs/experiments.md, 2026-12-05).
+        lines = self.editor.document.line_count
+        if lines > LONG_DOCUMENT_LINES or len(text) > LONG_DOCUMENT_CHARS:
+            self.notify(f"{shown(path.name) if path else 'this text'} is long ({lines:,} lines, {len(text):,} "
+                        "characters): opening it and resizing the window take seconds (typing does not); "
+                        "split it into smaller files to avoid the wait",
+                        severity="warning", timeout=20)
+
     def _recover(self, answer: str, text: str) -> None:
+        self.recovery_pending = False
         if answer == "recover":
             self.editor.load_text(text)  # unsaved: the recovered text is not in the file
             self.editor.move_cursor(self.editor.document.end)
@@ -254,6 +279,7 @@ class WritingScreen(Screen):
     def _note_change(self) -> None:
         # Comparing the whole text costs O(document): per keystroke only until the first change
         # shows. Back to the saved text (undo) shows at the next check: autosave's, or a quit's.
+        self.edited_since_copy = True
         if not self.unsaved:
             self.check_unsaved()
 
@@ -264,8 +290,22 @@ class WritingScreen(Screen):
 
     def write_autosave(self) -> None:
         """Keep a crash copy of unsaved text (every few seconds, and when the terminal goes away)."""
-        if self.check_unsaved():
-            self.autosave.write(self.editor.text)
+        text = self.editor.text  # once: the whole text is O(document)
+        self.unsaved = text != self.saved_text
+        if self.unsaved:
+            try:
+                self.autosave.write(text)
+            except (UserError, OSError) as error:  # a full disk: say so, and try again at the next tick
+                why = say(error) if isinstance(error, UserError) else shown(error)
+                self.notify(f"no autosave copy: {why}", severity="error")
+                return
+        self.edited_since_copy = False
+
+    def _autosave_if_edited(self) -> None:
+        # An idle editor has nothing new to keep, and a copy of a long text takes long on this
+        # thread (20 MB: ~0.2 s, most of it JSON's encoding).
+        if self.edited_since_copy:
+            self.write_autosave()
 
     def action_save(self) -> None:
         if self.document is None:
@@ -277,9 +317,10 @@ class WritingScreen(Screen):
     def save(self, path: Path) -> bool:
         text = self.editor.text
         try:
-            save_document(path, text)
+            save_document(path, text, self.encoding)
         except (UserError, OSError) as error:
-            self.notify(f"not saved: {say(error) if isinstance(error, UserError) else error}", severity="error")
+            self.notify(f"not saved: {say(error) if isinstance(error, UserError) else shown(error)}", severity="error")
+            self.write_autosave()  # the text stays in the editor, and in the crash copy
             return False
         self.autosave.clear()  # the copy under the name the text had (untitled, or another file's)
         self.document, self.saved_text, self.unsaved = path, text, False
@@ -287,28 +328,30 @@ class WritingScreen(Screen):
         return True
 
     def discard_changes(self) -> None:
-        """The user chose to quit without saving: the autosave copy goes too."""
-        self.autosave.clear()
+        """The user chose to quit without saving: the autosave copy goes too, unless it is the text
+        the recovery question still offers (the user has not chosen to discard that one)."""
+        if not self.recovery_pending:
+            self.autosave.clear()
 
     def action_open_document(self) -> None:
         if self.check_unsaved():
             self.notify("save first (ctrl+s): this document has unsaved changes", severity="warning")
             return
-        self.app.push_screen(PathPrompt("Open a UTF-8 text file:", "", _document_problem),
+        self.app.push_screen(PathPrompt(f"Open a {self.encoding} text file:", "", _document_problem),
                              lambda path: path and self._open_checked(Path(path)))
 
     def _open_checked(self, path: Path) -> None:
         try:
             self._open(path)
-        except UserError as error:
-            self.notify(say(error), severity="error")
+        except UserError as error:  # the app's own remedy for an encoding names the training form's field
+            self.notify(shown(word(error, str, {NotDecodable: _open_in_its_encoding})), severity="error")
 
     # --- status line ------------------------------------------------------------------------
     def _show_status(self) -> None:
-        name = self.document.name if self.document else "untitled"
+        name = shown(self.document.name) if self.document else "untitled"
         saved = " (modified)" if self.unsaved else ""
         auto = "on" if self.editor.autocomplete else "off"
-        model = f"{self.model_name} {self.model_note}".strip()
+        model = f"{shown(self.model_name)} {self.model_note}".strip()
         mode = (f"predict ≥{self.threshold:.0%}" if self.suggest_mode == PREDICT
                 else f"sample, temperature {self.temperature:.1f}") + (", adapting" if self.adapting else "")
         self.query_one("#status", Static).update(f" {name}{saved} │ model: {model} │ {mode} │ autocomplete {auto}")
@@ -330,9 +373,15 @@ def _model_problem(path: str) -> str | None:
     return None
 
 
+def _open_in_its_encoding(error: NotDecodable) -> str:
+    """What to do about a file that is not in the editor's encoding (the writing screen's own remedy)."""
+    example = ", e.g. --encoding latin-1" if error.utf8 else ""
+    return f"start the editor with the file's encoding: chargen-tui write --file FILE --encoding NAME{example}"
+
+
 def _document_problem(path: str) -> str | None:
     if not path:
         return "give a file name"
     if Path(path).is_dir():
-        return f"{path} is a folder: give a file name"
+        return f"{shown(path)} is a folder: give a file name"
     return None

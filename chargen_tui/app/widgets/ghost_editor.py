@@ -9,16 +9,19 @@ shown.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import TextArea
-from textual.widgets.text_area import Edit, EditResult
+from textual.widgets.text_area import DocumentNavigator, Edit, EditResult, WrappedDocument
 
 from ...predict import NEXT_WORD
 from ...suggest import kept_after
+from .exact_document import ExactDocument, as_typed
 
 
 class GhostEditor(TextArea):
@@ -59,11 +62,25 @@ class GhostEditor(TextArea):
         super().__init__(text, soft_wrap=True, tab_behavior="focus", **kwargs)
 
     # --- the prefix -------------------------------------------------------------------------
-    def text_before_cursor(self) -> str:
-        """The last `context_chars` characters before the cursor (each line adds at least a newline)."""
-        row, column = self.cursor_location
-        start = (max(0, row - self.context_chars), 0)
-        return self.get_text_range(start, (row, column))[-self.context_chars:]
+    def text_before_cursor(self, chars: int | None = None) -> str:
+        """The last `chars` (default: `context_chars`) characters before the cursor, read from the lines
+        they are on only: a key's cost does not grow with the document, nor with the cursor's line."""
+        chars = self.context_chars if chars is None else chars
+        if chars <= 0:
+            return ""
+        end = self.cursor_location
+        return self.get_text_range(self._location_before(end, chars), end)[-chars:]
+
+    def _location_before(self, location: tuple[int, int], chars: int) -> tuple[int, int]:
+        """Where the `chars` characters before `location` start (a line break counts as its characters;
+        the document's start if it has fewer)."""
+        row, column = location
+        newline = len(self.document.newline)
+        while chars > column and row > 0:
+            chars -= column + newline
+            row -= 1
+            column = len(self.document.get_line(row))  # a line as shown has a character for each of its own
+        return row, max(0, column - max(0, chars))
 
     @property
     def alternatives(self) -> list[str]:
@@ -123,7 +140,36 @@ class GhostEditor(TextArea):
             self._choice = (self._choice + 1) % len(self._alternatives)
             self.suggestion = self._alternatives[self._choice]
 
+    def _on_key(self, event: events.Key) -> None:
+        # TextArea inserts a typed character only if `str.isprintable()` (Key.is_printable), which
+        # drops format characters (U+200D, the joiner of emoji sequences; U+202E), spaces other
+        # than " " (U+00A0, U+3000), private-use characters and those newer than Python's Unicode
+        # tables: the key vanished, while the same text pasted stayed. Every typed character is
+        # text but a control character (Enter, Tab, Ctrl+... are keys) or a lone surrogate.
+        # Textual calls each class' handler, ours first; TextArea's handles the printable ones.
+        if self.read_only or event.is_printable or not _is_typed_text(event.character):
+            return
+        event.stop()
+        event.prevent_default()
+        self.replace(event.character, *self.selection, maintain_selection_offset=False)
+
     # --- TextArea hooks ----------------------------------------------------------------------
+    def _set_document(self, text: str, language: str | None) -> None:
+        # TextArea's one place that makes its Document (at start and in load_text); ours keeps the
+        # file's text exactly and never lets its control characters reach the terminal
+        # (exact_document.py). The rest is what TextArea does there for a plain-text document.
+        self.document = ExactDocument(text)
+        self.wrapped_document = _WrappedDocument(self.document, tab_width=self.indent_width)
+        self.navigator = DocumentNavigator(self.wrapped_document)
+        self._build_highlight_map()
+        self.move_cursor((0, 0))
+        self._rewrap_and_refresh_virtual_size()
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Before TextArea's own handler (Textual calls each class' handler, ours first): a pasted
+        # line break, however the terminal sent it, is the document's own.
+        event.text = as_typed(event.text, self.document.newline)
+
     def edit(self, edit: Edit) -> EditResult:
         # A character typed (or accepted) that continues the shown suggestion keeps the rest of it,
         # and of each alternative that continues the same way; any other edit asks anew.
@@ -162,3 +208,31 @@ class GhostEditor(TextArea):
     def _current_prefix(self) -> str | None:
         """The prefix for the cursor's place, or None where no suggestion belongs (a selection)."""
         return self.text_before_cursor() if self.selection.is_empty else None
+
+
+def _is_typed_text(character: str | None) -> bool:
+    """A key's character is text to insert: one character, neither a control (Cc) nor a surrogate."""
+    return character is not None and len(character) == 1 and unicodedata.category(character) not in ("Cc", "Cs")
+
+
+class _WrappedDocument(WrappedDocument):
+    """Textual's, without two costs that grow with the document (on 20 MB: a key took ~1 s, opening
+    ~20 s; benchmarks/large_document.py):
+    - its height is the number of wrapped rows, one (line, section) pair each: Textual sums it over
+      every line, each time TextArea draws a line (29 ms at 20 MB, and a key redraws ~22 lines);
+    - a wrap at the width it is wrapped at already is skipped: edits keep it up to date
+      (`wrap_range`), and TextArea wraps the whole document again on every resize and whenever the
+      scroll bar comes or goes (~7 s at 20 MB each).
+    """
+
+    _wrapped_at: tuple[int, int] | None = None
+
+    @property
+    def height(self) -> int:
+        return len(self._offset_to_line_info)
+
+    def wrap(self, width: int, tab_width: int | None = None) -> None:
+        wanted = (width, tab_width or self._tab_width)
+        if wanted != self._wrapped_at:
+            super().wrap(width, tab_width)
+            self._wrapped_at = wanted

@@ -13,6 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
 from ...config import Config, default, knob_type, knobs, settings
+from ...control import printable
 from ...errors import UserError
 from ...finetune import DEFAULT, SIZE, base_run_dir
 from ..wording import field_name
@@ -116,15 +117,16 @@ class SettingsForm(VerticalScroll):
 
     def show(self, config: Config, run_folder: Path) -> None:
         """Fill the form with a run's own settings (when resuming it)."""
-        self.query_one("#corpus", Input).value = config.corpus or ""
-        self.query_one("#out", Input).value = str(run_folder)
+        # An Input draws its value raw: a path from a run folder is shown through the picture rule.
+        self.query_one("#corpus", Input).value = printable(config.corpus or "")
+        self.query_one("#out", Input).value = printable(str(run_folder))
         for name in settings():
             if name != "start_from":
                 self.query_one(f"#knob-{name}", Input).value = _text(getattr(config, name))
         kind = NOTHING if config.start_from is None else DEFAULT if config.start_from == DEFAULT else FOLDER
         with self.prevent(Select.Changed, Input.Changed):  # the run's own values stay, not fine-tuning defaults
             self.query_one("#start-from-kind", Select).value = kind
-            self.query_one("#knob-start_from", Input).value = config.start_from if kind == FOLDER else ""
+            self.query_one("#knob-start_from", Input).value = printable(config.start_from) if kind == FOLDER else ""
 
     def set_enabled(self, enabled: bool) -> None:
         for field in self.query(Input):
@@ -178,7 +180,8 @@ def _is_file_or_empty(text: str) -> bool:
 
 
 def _text(value: Any) -> str:
+    """A knob's value as its field shows it (an Input draws it raw: through the picture rule)."""
     if isinstance(value, bool):
         return str(value).lower()
-    return "none" if value is None else str(value)
+    return "none" if value is None else printable(str(value))
 
