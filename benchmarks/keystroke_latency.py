@@ -65,8 +65,8 @@ async def measure(run_dir, text: str, interval: float, suggest_mode: str, adapti
                 shown_at[0] = time.perf_counter()
                 shown.set()
 
-        editor.update_suggestion = _after(editor.update_suggestion, lambda _: changed.set())
-        editor.show_suggestions = _after(editor.show_suggestions, taken)
+        editor.update_suggestion = after_each_call(editor.update_suggestion, lambda _: changed.set())
+        editor.show_suggestions = after_each_call(editor.show_suggestions, taken)
         for char in text:
             changed.clear(), shown.clear()
             started = time.perf_counter()
@@ -98,7 +98,7 @@ async def start_training(app) -> None:
     app.switch_mode("write")
 
 
-def _after(method, signal):
+def after_each_call(method, signal):
     """`method`, calling `signal(result)` after each call."""
     def wrapped(*args, **kwargs):
         result = method(*args, **kwargs)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.keystroke_latency import after_each_call, percentiles  # noqa: E402
 from chargen_tui.runtime import send_tensorflow_logs_to, use_one_blas_thread  # noqa: E402
 
 SHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "tinyshakespeare.txt"
@@ -78,7 +78,7 @@ async def measure(run_dir, document: Path, keys: int, interval: float, suggest_m
         notes = [notification.message for notification in app._notifications]
         await asyncio.sleep(1.0)  # the model loaded, the first suggestion shown
         edited = asyncio.Event()
-        editor.edit = _after(editor.edit, lambda _: edited.set())
+        editor.edit = after_each_call(editor.edit, lambda _: edited.set())
         profiler = None
         if profile:
             import cProfile
@@ -102,21 +102,6 @@ async def measure(run_dir, document: Path, keys: int, interval: float, suggest_m
                 pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
         assert editor.text.endswith(text)
     return opened, times, notes
-
-
-def _after(method, signal):
-    """`method`, calling `signal(result)` after each call."""
-    def wrapped(*args, **kwargs):
-        result = method(*args, **kwargs)
-        signal(result)
-        return result
-    return wrapped
-
-
-def percentiles(values: list[float]) -> str:
-    q = statistics.quantiles(values, n=100, method="inclusive")
-    return f"n={len(values)}  p50 {q[49] * 1000:.1f} ms  p90 {q[89] * 1000:.1f} ms  p99 {q[98] * 1000:.1f} ms  " \
-           f"max {max(values) * 1000:.1f} ms"
 
 
 def main() -> None:

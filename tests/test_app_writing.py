@@ -423,3 +423,12 @@ async def test_a_damaged_model_npz_is_said_in_a_notification_and_the_status_line
         await wait_for(pilot, lambda: "not loaded" in status_line(pilot.app.writing), what="the error")
         assert "ctrl+l chooses a run folder" in status_line(pilot.app.writing)
         await wait_for(pilot, lambda: "is damaged: start a new run" in notifications(pilot.app), what="the notification")
+
+
+async def test_an_empty_page_says_what_to_do_until_the_first_key(trained_run, tmp_path):
+    app = writing_app(trained_run, tmp_path, document=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.writing.editor
+        assert drawn_text(editor).startswith("Write here.") and "Tab takes it" in drawn_text(editor)
+        await pilot.press("T")
+        assert "Write here" not in drawn_text(editor) and editor.text == "T"

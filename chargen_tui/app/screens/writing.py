@@ -40,6 +40,11 @@ TEMPERATURE_RANGE = (0.1, 2.0)
 LONG_DOCUMENT_LINES = 150_000
 LONG_DOCUMENT_CHARS = 4_000_000
 ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~12 s, between keys)
+# What an empty editor says (a newcomer's first screen): predict mode shows no ghost until the model
+# is sure of something, so the page alone would say nothing.
+EMPTY_PAGE = ("Write here. As you type, the model proposes what comes next in dim italics after the "
+              "cursor: Tab takes it, Ctrl+Right one word, Esc hides it. Ctrl+S saves; Ctrl+T trains a "
+              "model on your own text.")
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
 
 
@@ -110,7 +115,7 @@ class WritingScreen(Screen):
         self.suggester = Suggester()
 
     def compose(self) -> ComposeResult:
-        yield GhostEditor(id="editor", compact=True)
+        yield GhostEditor(id="editor", compact=True, placeholder=EMPTY_PAGE)
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
