@@ -295,11 +295,9 @@ class WritingScreen(Screen):
 
     def write_autosave(self) -> None:
         """Keep a crash copy of unsaved text (every few seconds, and when the terminal goes away)."""
-        text = self.editor.text  # once: the whole text is O(document)
-        self.unsaved = text != self.saved_text
-        if self.unsaved:
+        if self.check_unsaved():  # the editor keeps its text joined until the next edit: no second join
             try:
-                self.autosave.write(text)
+                self.autosave.write(self.editor.text)
             except (UserError, OSError) as error:  # a full disk: say so, and try again at the next tick
                 why = say(error) if isinstance(error, UserError) else shown(error)
                 self.notify(f"no autosave copy: {why}", severity="error")
