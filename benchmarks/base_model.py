@@ -3,6 +3,7 @@
     python benchmarks/base_model.py --out runs/base --budget 3600             # the shipped base
     python benchmarks/base_model.py --out runs/base-no-alice --budget 1200 --without alice   # for finetune.py
     python benchmarks/base_model.py --evaluate chargen_tui/pretrained          # each corpus' loss, no training
+    python benchmarks/base_model.py --words chargen_tui/pretrained             # its words.json, no training
 
 Trains with the engine's defaults, planned for `--budget` seconds (`--time-budget`), on all the
 English text we have: ../shared/corpora/alice, nietzsche and tinyshakespeare, and Python's
@@ -17,6 +18,7 @@ word processor is: the base knows both. Prints each corpus' validation loss (rea
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import tempfile
@@ -83,6 +85,18 @@ def evaluate(run: RunDir, texts: dict[str, str]) -> None:
         print(f"{name}: validation (its last 10%, {len(tail):,} chars{unknown}) {loss:.4f} nats/char", flush=True)
 
 
+def write_words(run: RunDir, texts: dict[str, str]) -> None:
+    from chargen_tui.files import atomic_write_text
+    from chargen_tui.words import WORDS_FILE, corpus_words
+
+    text, val_fraction = base_corpus(texts)
+    words = corpus_words(text[:round(len(text) * (1 - val_fraction))])
+    path = run.path / WORDS_FILE
+    atomic_write_text(path, json.dumps(words, ensure_ascii=False))
+    print(f"{path}: {len(words['counts']):,} words, {sum(map(len, words['followers'].values())):,} phrases, "
+          f"{path.stat().st_size:,} bytes")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", help="the run folder (it keeps the corpus it trains on as corpus.txt)")
@@ -91,11 +105,15 @@ def main() -> None:
                         help="leave a corpus out (repeatable): a base that has not seen a text to fine-tune on")
     parser.add_argument("--resume", action="store_true", help="go on with the run in --out")
     parser.add_argument("--evaluate", metavar="RUN_DIR", help="train nothing: each corpus' loss for RUN_DIR")
+    parser.add_argument("--words", metavar="RUN_DIR", help="train nothing: write RUN_DIR's words.json (the "
+                        "training parts' words and phrases, as a training writes it; for a base trained before it)")
     args = parser.parse_args()
     use_one_blas_thread()
     texts = corpora(args.without)
     if args.evaluate:
         return evaluate(RunDir(args.evaluate), texts)
+    if args.words:
+        return write_words(RunDir(args.words), texts)
     if not args.out:
         parser.error("give --out RUN_DIR (or --evaluate RUN_DIR)")
     send_tensorflow_logs_to(Path(tempfile.gettempdir()) / "chargen-tui-benchmarks.log")

@@ -44,7 +44,8 @@ async def measure(run_dir, text: str, interval: float, suggest_mode: str, adapti
 
     from chargen_tui.app.app import ChargenApp
 
-    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()), suggest_mode=suggest_mode,
+    app = ChargenApp(mode="write", run=run_dir, autosave_folder=Path(tempfile.mkdtemp()),
+                     memory_folder=Path(tempfile.mkdtemp()), suggest_mode=suggest_mode,
                      adapting=adapting)
     computed, kept = [], []
     async with app.run_test(size=(80, 24)):

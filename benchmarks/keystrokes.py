@@ -6,13 +6,16 @@
 It types the text from --start (a fraction of it) on, --chars characters (default: to the end),
 one position at a time. At each position it sees the ghost text the writing screen would show: the
 suggestion code the screen calls (`suggest.suggestions`, with the same settings) answers for the
-text before the cursor, and a ghost the writer goes on typing keeps its rest, as in the editor
-(`suggest.kept_after`). If the ghost's first k words (Ctrl+Right each) or all of it (Tab, one key)
-match the text to come, it takes the choice that saves the most keys, provided it puts in at least
-2 characters per key; otherwise it types one character.
+text before the cursor, with the words' help (words.py, learning the words typed; --no-words: the
+model alone). A ghost the writer goes on typing keeps its rest, as in the editor
+(`suggest.kept_after`), until the suggestion computed for the new text replaces it (a few
+milliseconds later, before the writer reads it): the writer sees that one, a new ghost if it
+differs. If the ghost's first k words (Ctrl+Right each) or all of it (Tab, one key) match the
+text to come, it takes the choice that saves the most keys, provided it puts in at least 2
+characters per key; otherwise it types one character.
 
 It reports keystroke savings (1 - keys / characters), the useful rate (ghosts taken, in part or
-whole / ghosts shown; a ghost kept while typing is the same ghost), coverage (positions with a
+whole / ghosts shown; a ghost typed through, and kept, is the same ghost), coverage (positions with a
 ghost / positions) and the time to compute each ghost, p50 and p99 (one thread, nothing else
 running: the app's own latency is keystroke_latency.py's).
 
@@ -70,14 +73,15 @@ def type_text(ghost_for, text: str, start: int, tally: Tally, latencies: list[fl
     from chargen_tui.suggest import kept_after
 
     pos = start
-    alternatives: list[str] | None = None  # None: a new suggestion is wanted; [] : nothing shown
+    alternatives: list[str] | None = None  # the ghost kept from the last position; None: none
     taken_this = False
     while pos < len(text):
-        if alternatives is None:
-            alternatives, seconds = ghost_for(text[max(0, pos - PREFIX_CHARS):pos])
-            latencies.append(seconds)
+        fresh, seconds = ghost_for(text[max(0, pos - PREFIX_CHARS):pos])
+        latencies.append(seconds)
+        if not alternatives or fresh[:1] != alternatives[:1]:  # a new ghost replaces the kept one
             taken_this = False
-            tally.shown += bool(alternatives)
+            tally.shown += bool(fresh)
+        alternatives = fresh
         ghost = alternatives[0] if alternatives else ""
         tally.positions += 1
         tally.covered += bool(ghost)
@@ -93,7 +97,7 @@ def type_text(ghost_for, text: str, start: int, tally: Tally, latencies: list[fl
     tally.chars += len(text) - start
 
 
-def ghosts(args, sampler, threshold: float):
+def ghosts(args, sampler, threshold: float, words=None):
     """The suggestion function the screen calls, with this run's settings (or the greedy baseline),
     and the time each ghost took. Adapting, the model first learns from each whole segment typed (as
     the app does between keystrokes; that time is not a ghost's)."""
@@ -106,6 +110,8 @@ def ghosts(args, sampler, threshold: float):
 
     def ghost_for(prefix: str) -> list[str]:
         nonlocal primes
+        if words is not None:
+            words.follow(prefix)
         if adapter:
             adapter.follow(prefix)
             if adapter.ready:
@@ -119,7 +125,7 @@ def ghosts(args, sampler, threshold: float):
                      if not c.text.endswith((" ", "\t"))]  # it stopped where a word ends, before the space
             ghost = [max(found, key=lambda c: len(c.text)).text] if found else []
         else:
-            request = Request(prefix, model, args.mode, threshold, args.temperature, args.seed)
+            request = Request(prefix, model, args.mode, threshold, args.temperature, args.seed, words=words)
             ghost = next(suggestions(request, primes=primes))
         return ghost, time.perf_counter() - began
     return ghost_for
@@ -140,17 +146,21 @@ def main() -> None:
     parser.add_argument("--beams", type=int, help="predict.BEAMS")
     parser.add_argument("--adapt", action="store_true", help="adapt the model to the text typed (adapt.py)")
     parser.add_argument("--learning-rate", type=float, default=None, help="adaptation's (default: adapt.py's)")
+    parser.add_argument("--words", action=argparse.BooleanOptionalAction, default=True,
+                        help="complete words with the words' help, as the app does (words.py; default: yes)")
     args = parser.parse_args()
 
     from chargen_tui.adapt import LEARNING_RATE
     from chargen_tui.predict import THRESHOLD
     from chargen_tui.run_dir import RunDir
     from chargen_tui.sampling import Sampler
+    from chargen_tui.words import Words
 
     text = Path(args.text).read_text(encoding="utf-8")
     start = int(len(text) * args.start)
     text = text[:start + args.chars] if args.chars else text
-    sampler = Sampler.from_run_dir(RunDir(args.run))
+    run = RunDir(args.run)
+    sampler = Sampler.from_run_dir(run)
     import chargen_tui.predict
     for name in ("growth", "beams"):
         if getattr(args, name) is not None:
@@ -159,10 +169,12 @@ def main() -> None:
     for threshold in args.threshold:
         threshold = THRESHOLD if threshold is None else threshold
         tally, latencies = Tally(), []
-        type_text(ghosts(args, sampler, threshold), text, start, tally, latencies)
+        words = Words.for_run(run, sampler) if args.words and args.mode == "predict" else None
+        type_text(ghosts(args, sampler, threshold, words), text, start, tally, latencies)
         ms = sorted(1000 * t for t in latencies)
         setting = f"threshold {threshold:g}" if args.mode != "sample" else f"temperature {args.temperature:g}"
         setting += f", adapting (learning rate {args.learning_rate:g})" if args.adapt else ""
+        setting += ", words" if words else ""
         print(f"{args.mode} {setting}: {tally.summary()}  latency p50 {statistics.median(ms):.2f} ms "
               f"p99 {ms[int(0.99 * (len(ms) - 1))]:.2f} ms", flush=True)
 

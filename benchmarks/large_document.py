@@ -56,7 +56,7 @@ async def measure(run_dir, document: Path, keys: int, interval: float, suggest_m
     from chargen_tui.app.app import ChargenApp
 
     app = ChargenApp(mode="write", run=run_dir, document=document, autosave_folder=Path(tempfile.mkdtemp()),
-                     suggest_mode=suggest_mode, adapting=adapting)
+                     memory_folder=Path(tempfile.mkdtemp()), suggest_mode=suggest_mode, adapting=adapting)
     frame = asyncio.Event()
     frame_at = [0.0]
 

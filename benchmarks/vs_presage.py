@@ -2,7 +2,8 @@
 
     python benchmarks/vs_presage.py --text ../shared/corpora/alice.txt [FILE ...] \\
         [--start 0.9] [--chars 3000] [--run RUN_DIR] [--threshold 0.2] [--no-adapt] \\
-        [--user-text FILE [--user-until 0.9]] [--insensitive] [--jsonl FILE] [--verbose]
+        [--user-text FILE [--user-until 0.9]] [--insensitive] [--no-presage-learning] [--no-words] \\
+        [--lexicon-weight W] [--jsonl FILE] [--verbose]
 
 Each --text is cut to a slice: from --start (a fraction of the file, moved on to the next word)
 --chars characters (carried on to the end of the last word). Each writer types that slice into an
@@ -31,13 +32,12 @@ text (--run).
 - KSR = 1 - (ki + ks) / kn.
 
 **chargen-tui under presage's rules** looks where presage's writer looks, at the ghost text the
-writing screen would show there (predict mode with --threshold, adapting unless --no-adapt, as
-benchmarks/keystrokes.py computes it; a ghost the typing continues keeps its rest, as in the
-editor, punctuation and spaces included). Its one suggestion is the word the ghost completes: the
-typed part of the token plus the ghost up to its first blank or separator (where presage's token
-would end); no ghost, or one starting with a blank or separator, is no suggestion. Taking it puts
-the token in; the ghost keeps its rest, as after Ctrl+Right. ki, ks and kn are counted as presage
-counts them.
+writing screen would show there (predict mode with --threshold, adapting unless --no-adapt, with
+the words' help unless --no-words, as benchmarks/keystrokes.py computes it: computed anew for the
+text typed so far, as the editor does after each key). Its one suggestion is the word the ghost
+completes: the typed part of the token plus the ghost up to its first blank or separator (where
+presage's token would end); no ghost, or one starting with a blank or separator, is no
+suggestion. Taking it puts the token in. ki, ks and kn are counted as presage counts them.
 
 **chargen-tui native** is benchmarks/keystrokes.py's simulated writer on the same slice (its
 functions, imported): savings (1 - keys / characters, every character counted, punctuation and
@@ -151,7 +151,7 @@ def build_user_db(user_text: str, path: Path) -> None:
 
 
 def run_presage(slice_text: str, words: list[str], suggestions: int, insensitive: bool,
-                user_db: Path | None) -> PresageRun:
+                user_db: Path | None, learning: bool = True) -> PresageRun:
     """presage_simulator on the slice, in a private HOME with a private config; its trace, checked
     against `words` (the tokens we cut) and against its own totals."""
     with tempfile.TemporaryDirectory(prefix="vs-presage-") as tmp:
@@ -163,6 +163,7 @@ def run_presage(slice_text: str, words: list[str], suggestions: int, insensitive
         tree = ET.parse(PRESAGE_CONFIG)
         tree.getroot().find("Selector/SUGGESTIONS").text = str(suggestions)
         tree.getroot().find("Predictors/UserSmoothedNgramPredictor/DBFILENAME").text = str(db)
+        tree.getroot().find("ContextTracker/ONLINE_LEARNING").text = "yes" if learning else "no"
         config = Path(tmp) / "presage.xml"
         tree.write(config, encoding="UTF-8", xml_declaration=True)
         text_file = Path(tmp) / "slice.txt"
@@ -232,30 +233,19 @@ class OursRun:
 
 def under_presage_rules(ghost_for, text: str, spans: list[tuple[int, int]], insensitive: bool) -> OursRun:
     """Type `text` as presage's writer does, with the ghost the writing screen would show at each
-    position (`ghost_for(prefix) -> (alternatives, seconds)`, kept while typing continues it)."""
-    from chargen_tui.suggest import kept_after
-
+    position (`ghost_for(prefix) -> (alternatives, seconds)`), computed anew after each key as the editor does)."""
     run = OursRun(Counts())
-    alternatives: list[str] | None = None  # None: a new ghost is wanted
 
-    def ghost_at(pos: int) -> str:
-        nonlocal alternatives
-        if alternatives is None:
-            alternatives, seconds = ghost_for(text[max(0, pos - PREFIX_CHARS):pos])
-            run.latencies.append(seconds)
+    def ghost_at(pos: int) -> str:  # what the editor shows once the suggestion for the text so far is in
+        alternatives, seconds = ghost_for(text[max(0, pos - PREFIX_CHARS):pos])
+        run.latencies.append(seconds)
         return alternatives[0] if alternatives else ""
-
-    def put(typed: str) -> None:  # `typed` goes in at the cursor: the ghost keeps its rest, or goes
-        nonlocal alternatives
-        kept = kept_after(alternatives, 0, typed) if alternatives else None
-        alternatives = kept[0][kept[1]:kept[1] + 1] if kept else None
 
     fold = str.lower if insensitive else str
     pos = 0
     for start, end in spans:
         for p in range(pos, start):  # blanks and separators: typed, neither counted nor predicted
             ghost_at(p)
-            put(text[p])
         token, looks, hit_at = text[start:end], [], None
         for j in range(len(token) + 1):
             word = completed_word(token[:j], ghost_at(start + j))
@@ -263,10 +253,6 @@ def under_presage_rules(ghost_for, text: str, spans: list[tuple[int, int]], inse
             if word and fold(word) == fold(token):
                 hit_at = j
                 break
-            if j < len(token):
-                put(token[j])
-        if hit_at is not None:
-            put(token[hit_at:])
         run.keys.append(run.counts.add(fold(token), None if hit_at is None else size(token[:hit_at])))
         run.looks.append(looks)
         pos = end
@@ -309,29 +295,43 @@ def print_trace(spans, text, presage: dict[int, PresageRun], ours: OursRun) -> N
         print(f"{'':>16}  ours     : {ours.keys[t]:>2} keys  {mine}")
 
 
+def fresh_words(args, sampler):
+    """The lexicon the app would use with this model, knowing none of the writer's words yet (None: --no-words)."""
+    from chargen_tui import words
+
+    if not args.words:
+        return None
+    lexicon = words.Words.for_run(args.run_dir, sampler)
+    lexicon.weight = args.lexicon_weight
+    return lexicon
+
+
 def measure(path: str, args, sampler, user_db: Path | None) -> dict:
     whole = Path(path).read_text(encoding="utf-8")
     begin, end = cut_slice(whole, args.start, args.chars)
     text = whole[begin:end]
     spans = tokens(text)
     words = [text[s:e] for s, e in spans]
-    presage = {n: run_presage(text, words, n, args.insensitive, user_db) for n in (1, 6)}
+    presage = {n: run_presage(text, words, n, args.insensitive, user_db, args.presage_learning) for n in (1, 6)}
 
     settings = Namespace(adapt=args.adapt, learning_rate=args.learning_rate, mode="predict",
                          temperature=0.5, seed=0)
-    ours = under_presage_rules(ghosts(settings, sampler, args.threshold), text, spans, args.insensitive)
+    ours = under_presage_rules(ghosts(settings, sampler, args.threshold, fresh_words(args, sampler)),
+                               text, spans, args.insensitive)
     tally, native_latencies = Tally(), []
-    type_text(ghosts(settings, sampler, args.threshold), text, 0, tally, native_latencies)
+    type_text(ghosts(settings, sampler, args.threshold, fresh_words(args, sampler)), text, 0, tally, native_latencies)
 
     if args.verbose:
         print_trace(spans, text, presage, ours)
     ms = [1000 * s for s in ours.latencies]
     native_ms = [1000 * s for s in native_latencies]
-    setting = f"predict ≥{args.threshold:g}" + (", adapting" if args.adapt else ", as loaded")
+    setting = (f"predict ≥{args.threshold:g}" + (", adapting" if args.adapt else ", as loaded")
+               + (f", words (weight {args.lexicon_weight:g})" if args.words else ", no words"))
     print(f"\n{path}: characters {begin:,}-{end:,} of {len(whole):,} ({len(text):,} characters, "
           f"{len(spans):,} tokens); model {args.run_name}, {setting}"
           + (f"; user text {args.user_text} (first {args.user_until:.0%})" if args.user_text else "")
-          + ("; case-insensitive (-i)" if args.insensitive else ""))
+          + ("; case-insensitive (-i)" if args.insensitive else "")
+          + ("" if args.presage_learning else "; presage's online learning off"))
     print("| writer | KSR | ki | ks | kn | words taken before / during / typed | native | cost |")
     print("|---|---|---|---|---|---|---|---|")
     for n, run in presage.items():
@@ -348,8 +348,9 @@ def measure(path: str, args, sampler, user_db: Path | None) -> dict:
     return {
         "date": datetime.datetime.now().isoformat(timespec="seconds"), "text": path, "start": args.start,
         "chars": args.chars, "begin": begin, "end": end, "tokens": len(spans), "run": args.run_name,
-        "threshold": args.threshold, "adapt": args.adapt, "learning_rate": args.learning_rate,
-        "insensitive": args.insensitive, "user_text": args.user_text,
+        "threshold": args.threshold, "adapt": args.adapt, "words": args.words,
+        "lexicon_weight": args.lexicon_weight if args.words else None, "learning_rate": args.learning_rate,
+        "insensitive": args.insensitive, "user_text": args.user_text, "presage_learning": args.presage_learning,
         "user_until": args.user_until if args.user_text else None,
         "presage": {str(n): {**asdict(r.counts), "ksr": r.counts.ksr, "seconds": r.seconds,
                              "predictions": r.predictions} for n, r in presage.items()},
@@ -372,10 +373,16 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=None, help="predict mode's (default: the app's)")
     parser.add_argument("--adapt", action=argparse.BooleanOptionalAction, default=True,
                         help="adapt our model to the text as it is typed, as the app does (default: yes)")
+    parser.add_argument("--words", action=argparse.BooleanOptionalAction, default=True,
+                        help="complete words with the lexicon's help, as the app does (default: yes)")
+    parser.add_argument("--lexicon-weight", type=float, default=None, help="words.py's (default: its LEXICON_WEIGHT)")
     parser.add_argument("--learning-rate", type=float, default=None, help="adaptation's (default: adapt.py's)")
     parser.add_argument("--user-text", help="presage's user n-gram database is built from this file (text2ngram)")
     parser.add_argument("--user-until", type=float, default=1.0,
                         help="the fraction of --user-text to read (e.g. 0.9 when it is a --text)")
+    parser.add_argument("--presage-learning", action=argparse.BooleanOptionalAction, default=True,
+                        help="presage's online learning (its ONLINE_LEARNING; it fails an assertion on some "
+                        "non-ASCII text: --no-presage-learning there)")
     parser.add_argument("--insensitive", action="store_true", help="presage_simulator -i: tokens lowercased, "
                         "on our side too")
     parser.add_argument("--jsonl", help="append the figures to this file, one JSON line a text")
@@ -390,11 +397,14 @@ def main() -> None:
     from chargen_tui.pretrained import default_run_dir
     from chargen_tui.run_dir import RunDir
     from chargen_tui.sampling import Sampler
+    from chargen_tui.words import LEXICON_WEIGHT
 
     run_dir = RunDir(args.run) if args.run else default_run_dir()
     args.run_name = args.run or "the shipped model"
     args.threshold = THRESHOLD if args.threshold is None else args.threshold
     args.learning_rate = LEARNING_RATE if args.learning_rate is None else args.learning_rate
+    args.lexicon_weight = LEXICON_WEIGHT if args.lexicon_weight is None else args.lexicon_weight
+    args.run_dir = run_dir
     sampler = Sampler.from_run_dir(run_dir)
 
     with tempfile.TemporaryDirectory(prefix="vs-presage-db-") as tmp:

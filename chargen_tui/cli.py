@@ -31,6 +31,7 @@ from .errors import (AlreadyTrained, BaseFixes, BudgetSpent, CorpusTooShort, Dam
                      NoCheckpoint, NotAFolder, NotARunFolder, NotDecodable, NothingToResume, NoTexts, Remedy, RunExists,
                      RunInUse, StillTraining, TooManyDevices, UnseenCharacters, UserError, word)
 from .files import atomic_write_text, cache_folder
+from .memory import Memory
 from .pretrained import default_run_dir
 from .suggest import PREDICT, SAMPLE
 from .run_dir import RunDir
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C before training started (it has its own handler once it runs)
         return 130
 
+
+MEMORY_SHOWN = 100  # words `chargen-tui memory` shows (--words: all)
 
 # What to do about each kind of error the core raises, in flags (see errors.word).
 REMEDIES: dict[type, Remedy] = {
@@ -241,6 +244,34 @@ def _watch(args: argparse.Namespace) -> int:
     return _run_app(mode="train", watch=run)
 
 
+def _memory(args: argparse.Namespace) -> int:
+    memory = Memory.load()
+    if args.forget_everything:
+        memory.forget_all()
+        _note(f"forgot every word learned ({memory.path})")
+    for word in args.forget or []:
+        _note(f"forgot {word!r}" if memory.forget(word) else f"{word!r} was not learned: nothing to forget")
+    for path, paused in [(p, True) for p in args.pause or []] + [(p, False) for p in args.resume or []]:
+        memory.pause(Path(path), paused)
+        _note(f"{'no longer learning' if paused else 'learning again'} from {path}")
+    if not (args.forget_everything or args.forget or args.pause or args.resume):
+        _show_memory(memory, every=args.words)
+    return 0
+
+
+def _show_memory(memory: Memory, every: bool) -> None:
+    words = memory.words()
+    if every:
+        sys.stdout.write(printable("".join(f"{count}\t{word}\n" for word, count in words)))
+        return
+    shown = words[:MEMORY_SHOWN]
+    print(printable(f"{memory.path}: {len(words):,} words learned from what you write"
+                    + (f"; the {len(shown)} commonest (--words lists them all):" if len(words) > len(shown) else ":")))
+    if shown:
+        print(printable("  " + ", ".join(f"{word} ({count})" for word, count in shown)))
+    print("chargen-tui memory --forget WORD forgets one, --forget-everything all; --pause DOC stops learning from DOC")
+
+
 def _run_app(**options) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UserError("the app needs a terminal: for scripts use `chargen-tui train` and `chargen-tui generate`")
@@ -328,6 +359,17 @@ def _parser() -> argparse.ArgumentParser:
                        help="suggest with the model as trained; by default a copy of it learns from the document "
                        "as you write (F8 switches; the run folder is never changed)")
     write.set_defaults(run=_write)
+
+    memory = commands.add_parser("memory", help="what the ghost learned of the words you write: see it, forget it",
+                                 description="The words you write are learned (across documents and sessions, "
+                                 "in your data folder) so that the ghost completes them. With no option: "
+                                 "what was learned.")
+    memory.add_argument("--words", action="store_true", help="list every word learned, with how often, one a line")
+    memory.add_argument("--forget", nargs="+", metavar="WORD", help="forget these words")
+    memory.add_argument("--forget-everything", action="store_true", help="forget every word learned")
+    memory.add_argument("--pause", nargs="+", metavar="DOC", help="learn nothing from these documents")
+    memory.add_argument("--resume", nargs="+", metavar="DOC", help="learn from these documents again")
+    memory.set_defaults(run=_memory)
 
     watch = commands.add_parser("watch", help="follow a training that another terminal runs (read only)")
     watch.add_argument("run_dir", metavar="RUN_DIR")

@@ -80,6 +80,32 @@ def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: flo
                   key=lambda found: -found.probability)
 
 
+def word_probabilities(sampler: "Sampler", primed: tuple["State", np.ndarray], rests: list[str]) -> np.ndarray:
+    """For each text, how likely the model finds that the text comes next and a word ends after it
+    (one batch: a step for each character of the longest)."""
+    ends_word = _boundaries(sampler)[0]
+    index = sampler.vocab.char_index
+    ids = [[index.get(c, PAD) for c in rest] for rest in rests]
+    longest = max(map(len, ids))
+    state = [(np.repeat(h, len(rests), axis=0), np.repeat(c, len(rests), axis=0)) for h, c in primed[0]]
+    logits = np.repeat(primed[1], len(rests), axis=0)
+    scores = np.zeros(len(rests))
+    for t in range(longest + 1):
+        logits = logits.astype(np.float64)
+        logits[:, PAD] = -np.inf
+        log_probs = log_softmax(logits)
+        for i, row in enumerate(ids):
+            if t < len(row):
+                scores[i] += log_probs[i, row[t]] if row[t] != PAD else -np.inf
+            elif t == len(row):
+                scores[i] += np.logaddexp.reduce(log_probs[i, ends_word])
+        if t == longest:
+            break
+        state = sampler.step(state, np.array([row[t] if t < len(row) else PAD for row in ids]))
+        logits = sampler.logits(state)
+    return np.exp(scores)
+
+
 def best_and_alternatives(found: list[Continuation], threshold: float, count: int) -> list[Continuation]:
     """The continuation to show, then up to `count - 1` others, none a prefix of another.
 
@@ -130,7 +156,7 @@ def _saved_word_by_word(prefix: str) -> int:
 
 @cache
 def _boundaries_of(chars: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-    ends_word = np.array([i != PAD and not _word_char(c) for i, c in enumerate(chars)])
+    ends_word = np.array([i != PAD and not is_word_char(c) for i, c in enumerate(chars)])
     blocked = np.array([i == PAD or c in ("", "\n", "\r") for i, c in enumerate(chars)])  # "": end of text
     wide = np.array([bool(c) and unicodedata.east_asian_width(c) in "WF" for c in chars])
     spaces = np.array([c in (" ", "\t") for c in chars])
@@ -144,5 +170,5 @@ def _boundaries(sampler: "Sampler") -> tuple[np.ndarray, ...]:
     return _boundaries_of(tuple(sampler.vocab.chars))
 
 
-def _word_char(char: str) -> bool:
+def is_word_char(char: str) -> bool:
     return char.isalnum() or char in "_'’"

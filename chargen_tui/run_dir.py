@@ -3,6 +3,7 @@
     RUN_DIR/
       config.json        every knob of the run (Config), at least seq_len
       vocab.json         {"char_index": {character: index >= 1}}
+      words.json         the corpus' words and phrases, all of it (the ghost completes them: words.py)
       model.keras        the best model so far by validation loss (safe_mode loadable)
       model.npz          the same float32 weights as plain arrays, for generating without TensorFlow
       metrics.jsonl      one JSON object per finished epoch
@@ -95,10 +96,12 @@ class RunDir:
     def has_run(self) -> bool:
         return self.config_path.exists() or self.state_path.exists()
 
-    def write_start(self, config: Config, vocab: Vocab) -> None:
+    def write_start(self, config: Config, vocab: Vocab, words: dict | None = None) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.config_path, config.to_json())
         atomic_write_text(self.vocab_path, vocab.to_json())
+        if words is not None:
+            atomic_write_text(self.path / "words.json", json.dumps(words, ensure_ascii=False))
 
     def read_config(self) -> Config:
         data = self._read_json(self.config_path)

@@ -28,6 +28,7 @@ import numpy as np
 from . import predict
 from .adapt import Adapter
 from .control import printable
+from .words import Words, fuse
 
 if TYPE_CHECKING:
     from .sampling import Sampler
@@ -52,6 +53,7 @@ class Request:
     temperature: float = 0.5  # sample
     seed: int | None = None  # sample: the random seed; fixed, the same text always gets the same suggestions
     adapt: bool = False  # suggest with a copy of the model that learns from the text as it is written (adapt.py)
+    words: Words | None = None  # predict: complete the word at the cursor with these words' help (words.py)
 
 
 class Primes:
@@ -98,6 +100,8 @@ def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGE
     if request.mode == PREDICT:
         floor = request.threshold * predict.GROWTH
         found = predict.likeliest(request.sampler, primed, floor, length)
+        if request.words is not None:
+            found = fuse(found, request.prefix, request.sampler, primed, request.words)
         shown = [printable(c.text) for c in predict.best_and_alternatives(found, request.threshold, count)]
         yield shown[:1]
         yield shown
@@ -173,6 +177,8 @@ class Suggester:
     def _with_model(self, request: Request) -> Request:
         """The request, answered by the model it names or, adapting, by the adapted copy."""
         self._last = request
+        if request.words is not None:
+            request.words.follow(request.prefix)
         if request.adapt:
             restart, self._restart = self._restart, None
             if restart is not None or self.adapter is None or self.adapter.base is not request.sampler:

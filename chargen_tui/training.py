@@ -29,6 +29,7 @@ from .model import build_model, import_weights, load_model, set_random_state
 from .plan import RunPlan
 from .run_dir import RunDir
 from .weight_average import WeightAverage
+from .words import corpus_words
 
 
 def train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None = None) -> Finished | Stopped | Failed:
@@ -67,7 +68,7 @@ def _train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None) ->
     run = _writer(run)
     if run is not plan.run:  # its checkpoints are no one's to resume from: it tells of none
         on_event = _without(CheckpointSaved, on_event)
-    run.write_start(config, plan.vocab)
+    run.write_start(config, plan.vocab, corpus_words(plan.text[:WORDS_READ]))  # all of it: the writer's own words
 
     position = Position(dataset, dataset.batch_size * config.seq_len)
     clock = TrainingClock(checkpoint.seconds_trained if checkpoint else 0.0)
@@ -118,6 +119,7 @@ def _train(plan: RunPlan, on_event: Subscriber, stop: threading.Event | None) ->
     return end
 
 
+WORDS_READ = 20_000_000  # characters of the corpus whose words words.json counts (a few seconds)
 BUDGET_EPOCHS = 1_000_000  # a time-budget run's epochs: as many as its budget allows
 
 

@@ -43,6 +43,7 @@ def writing_app(run_dir, tmp_path: Path, document: str | None = "doc.txt", sugge
     """The app on its writing screen, suggesting with `run_dir`'s model and a fixed sample seed; in
     sample mode unless asked (a tiny model is rarely sure enough for predict mode to show a ghost);
     `options`: ChargenApp's others."""
+    options.setdefault("memory_folder", tmp_path / "memory")  # what a test types teaches no other test
     return ChargenApp(mode="write", run=run_dir, document=tmp_path / document if document else None,
                       sample_seed=SAMPLE_SEED, autosave_folder=tmp_path / "autosave", suggest_mode=suggest_mode,
                       adapting=adapting, **options)

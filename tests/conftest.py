@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from chargen_tui.runtime import configure_environment
 
 configure_environment()  # before any test imports TensorFlow
+# What the app learns of the words typed in tests goes to a folder of the tests' own, never the
+# user's data folder (memory.py); the apps tests start in tmux inherit it.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="chargen-tests-data-")
 
 from .helpers import make_text, train_tiny  # noqa: E402
 

@@ -8,6 +8,7 @@ from chargen_tui.app.app import ChargenApp
 from chargen_tui.app.screens.dialogs import Choice
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import PREDICT, SAMPLE, SUGGESTION_CHARS, Request, suggestions
+from chargen_tui.words import Words
 
 from .app_helpers import (SAMPLE_SEED, drawn_line, drawn_text, notifications, start_writing, status_line,
                           type_as_a_terminal, wait_for, writing_app)
@@ -137,14 +138,15 @@ async def test_predict_mode_shows_the_likeliest_continuation_when_likely_enough(
         for _ in range(4):
             await pilot.press("f3")  # bolder: 20% -> 5%, and no further
         assert "predict ≥5%" in status_line(screen)
-        expected = list(suggestions(Request("The king and ", sampler, threshold=0.05)))[-1]
+        words = Words.for_run(trained_run, sampler)  # the app's: its English and its corpus' words, none learned
+        expected = list(suggestions(Request("The king and ", sampler, threshold=0.05, words=words)))[-1]
         assert expected  # the tiny model is that sure of something
         await wait_for(pilot, lambda: screen.editor.alternatives == expected, what="the predicted continuation")
         assert screen.editor.suggestion == expected[0]
         for _ in range(11):
             await pilot.press("f2")  # safer, to the top: 90%
         assert "predict ≥90%" in status_line(screen)
-        assert list(suggestions(Request("The king and ", sampler, threshold=0.9)))[-1] == []
+        assert list(suggestions(Request("The king and ", sampler, threshold=0.9, words=words)))[-1] == []
         await pilot.pause(0.3)
         assert screen.editor.suggestion == ""  # nothing is that likely: no ghost
 

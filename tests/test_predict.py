@@ -65,15 +65,17 @@ def test_the_threshold_hides_a_ghost_that_is_not_likely_enough():
 
 
 def test_the_simulated_writer_counts_keys_ghosts_and_takes():
-    ghosts = {"": ["the cat"], "the cat": [" sad"], "the cat sat o": ["n"]}
+    ghosts = {"": ["the cat"], "the cat": [" sad"], "the cat ": ["sad"], "the cat s": ["ad"], "the cat sa": ["d"],
+              "the cat sat o": ["n"]}
     tally, latencies = Tally(), []
     type_text(lambda prefix: (ghosts.get(prefix, []), 0.001), "the cat sat on", 0, tally, latencies)
-    # Tab takes "the cat" (1 key); " sad" is kept while " sa" is typed, then "t" ends it; the last
-    # ghost is right but puts in one character for one key, so "n" is typed.
+    # Tab takes "the cat" (1 key); " sad" goes on while " sa" is typed (the same ghost, computed anew
+    # after each key), then "t" ends it; the last ghost is right but puts in one character for one
+    # key, so "n" is typed.
     assert (tally.chars, tally.keys) == (14, 1 + 4 + 3)
     assert (tally.shown, tally.taken) == (3, 1)
     assert (tally.positions, tally.covered) == (8, 6)
-    assert len(latencies) == 5  # ghosts computed at 0 and 7, then after "t", " " and "o"
+    assert len(latencies) == 8  # a ghost computed after every key, as the editor asks
 
 
 def test_adapting_lowers_the_loss_of_a_text_read_again(trained_run):

@@ -36,17 +36,19 @@ class ChargenApp(App):
     def __init__(self, mode: Literal["train", "write"] = "write", run: RunDir | None = None,
                  document: Path | None = None, watch: RunDir | None = None, sample_seed: int | None = None,
                  autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True,
-                 encoding: str = "utf-8") -> None:
+                 encoding: str = "utf-8", memory_folder: Path | None = None) -> None:
         """`run`: the model to write with; `watch`: a run that another process trains, followed read only;
         `sample_seed`: a random seed that fixes the suggestions (tests); `suggest_mode`: predict or
         sample (suggest.py); `adapting`: the writing screen's model learns from the document (adapt.py);
-        `encoding`: the documents' text encoding, for reading and saving them."""
+        `encoding`: the documents' text encoding, for reading and saving them; `memory_folder`: where
+        the words learned from the writer are kept (default: the user's data folder; memory.py)."""
         super().__init__()
         self.start_mode = mode
         self.leaving = False
         self.training = TrainingScreen(watched=watch)
         self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder,
-                                     suggest_mode=suggest_mode, adapting=adapting, encoding=encoding)
+                                     suggest_mode=suggest_mode, adapting=adapting, encoding=encoding,
+                                     memory_folder=memory_folder)
         # Modes need screen factories; each returns the one instance, so switching keeps its state.
         self.add_mode("train", lambda: self.training)
         self.add_mode("write", lambda: self.writing)
@@ -132,6 +134,8 @@ class ChargenApp(App):
                 self._stop_and_exit()
 
     def _stop_and_exit(self) -> None:
+        if self.writing.is_mounted:
+            self.writing.keep_memory()
         if self.training.running:
             self.training.action_stop()
             self.run_worker(self._exit_after_training(), group="quit")

@@ -5,7 +5,12 @@ the record of its training). It is the base for English of many kinds that `--fr
 fine-tunes: the engine's defaults trained on alice, nietzsche, tinyshakespeare and Python's
 documentation by `benchmarks/base_model.py` (the README, "The shipped model", gives the command),
 its vocabulary ASCII, Latin-1 and the common typographic characters. model.keras holds no
-optimizer state: it is for generation and fine-tuning, not for --resume.
+optimizer state: it is for generation and fine-tuning, not for --resume. words.json holds the
+words and phrases of the training parts of its corpus (`benchmarks/base_model.py --words`).
+
+Beside it, words.txt is the English word list the ghost uses with any model that spells English
+(words.py), written from wordfreq's data by `benchmarks/word_list.py` (its licence:
+words.LICENSE.txt).
 """
 
 from __future__ import annotations

@@ -22,14 +22,17 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from ...control import printable
 from ...document import Autosave, open_document, save_document
 from ...errors import NotDecodable, UserError, word
+from ...memory import Memory
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...sampling import Sampler
 from ...predict import THRESHOLD
 from ...suggest import PREDICT, SAMPLE, Request, Suggester
+from ...words import Words
 from ..widgets.ghost_editor import GhostEditor
 from ..wording import say, shown
 from .dialogs import Choice, PathPrompt
+from .memory_dialog import MemoryDialog
 
 
 AUTOSAVE_SECONDS = 5.0
@@ -51,7 +54,7 @@ THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # 
 @dataclass
 class ModelLoaded(Message):
     sampler: Sampler
-    name: str
+    run: RunDir
 
 
 @dataclass
@@ -68,6 +71,8 @@ class WritingScreen(Screen):
         Binding("f4", "toggle_autocomplete", "Auto"),
         Binding("f5", "switch_suggestions", "Mode", tooltip="predict (the likeliest words) or sample (inspiration)"),
         Binding("f8", "toggle_adapting", "Adapt", tooltip="a copy of the model learns from the text as you write"),
+        Binding("f9", "show_memory", "Memory", tooltip="the words learned from what you write: forget them, "
+                "or pause learning from this document"),
         Binding("ctrl+o", "open_document", "Open", show=False),
         Binding("ctrl+l", "choose_model", "Model", show=False),
         Binding("ctrl+t", "app.switch_mode('train')", "Train"),
@@ -94,8 +99,9 @@ class WritingScreen(Screen):
 
     def __init__(self, run: RunDir | None, document: Path | None, sample_seed: int | None = None,
                  autosave_folder: Path | None = None, suggest_mode: str = PREDICT, adapting: bool = True,
-                 encoding: str = "utf-8") -> None:
+                 encoding: str = "utf-8", memory_folder: Path | None = None) -> None:
         super().__init__()
+        self.memory_folder = memory_folder  # None: the user's data folder (memory.py)
         self.encoding = encoding  # of the documents read and saved (the autosave copy is always UTF-8)
         self.set_reactive(WritingScreen.suggest_mode, suggest_mode)
         self.set_reactive(WritingScreen.adapting, adapting)
@@ -113,6 +119,8 @@ class WritingScreen(Screen):
         self.edited_since_copy = False
         """The text changed since the autosave copy was last written (or found not needed)."""
         self.suggester = Suggester()
+        self.memory = Memory(None)  # until on_mount reads the writer's
+        self.words: Words | None = None  # the model's words and the writer's (words.py), once a model is loaded
 
     def compose(self) -> ComposeResult:
         yield GhostEditor(id="editor", compact=True, placeholder=EMPTY_PAGE)
@@ -124,6 +132,7 @@ class WritingScreen(Screen):
         return self.query_one(GhostEditor)
 
     def on_mount(self) -> None:
+        self._read_memory()
         for name in ("document", "unsaved", "suggest_mode", "threshold", "temperature", "adapting", "model_name",
                      "model_note"):
             self.watch(self, name, self._show_status, init=False)
@@ -134,6 +143,7 @@ class WritingScreen(Screen):
         if self.run is not None:
             self._load_model(self.run)
         self.set_interval(AUTOSAVE_SECONDS, self._autosave_if_edited)
+        self.set_interval(AUTOSAVE_SECONDS, self._save_memory)
         self.editor.focus()
 
     # --- the model --------------------------------------------------------------------------
@@ -151,18 +161,20 @@ class WritingScreen(Screen):
             self._model_failed(say(error))
             return
         if sampler is not None:
-            self._use_model(ModelLoaded(sampler, _model_name(run)))
+            self._use_model(ModelLoaded(sampler, run))
         else:
             self.model_note = f"loading {shown(run.path.name)}..."
             self._read_model(run)
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="model")
     def _read_model(self, run: RunDir) -> None:
-        self.post_message(ModelLoaded(Sampler.from_run_dir(run), _model_name(run)))
+        self.post_message(ModelLoaded(Sampler.from_run_dir(run), run))
 
     @on(ModelLoaded)
     def _use_model(self, message: ModelLoaded) -> None:
-        self.sampler, self.model_name, self.model_note = message.sampler, message.name, ""
+        self.sampler, self.model_name, self.model_note = message.sampler, _model_name(message.run), ""
+        self.words = Words.for_run(message.run, message.sampler, self.memory.learned)
+        self._learn_from_here()
         self.editor.context_chars = max(256, message.sampler.seq_len)
         self._adapt_anew()
         self.editor.request_suggestions()
@@ -195,9 +207,11 @@ class WritingScreen(Screen):
     # --- suggestions ------------------------------------------------------------------------
     @on(GhostEditor.SuggestionWanted)
     def _ask_for_suggestions(self, message: GhostEditor.SuggestionWanted) -> None:
+        if message.kept and self.suggest_mode == SAMPLE:
+            return  # a sample is inspiration: it stays while the typing follows it
         if self.sampler is not None:
             self.suggester.ask(Request(message.prefix, self.sampler, self.suggest_mode, self.threshold,
-                                       self.temperature, self.sample_seed, self.adapting))
+                                       self.temperature, self.sample_seed, self.adapting, self.words))
 
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
@@ -229,6 +243,42 @@ class WritingScreen(Screen):
         text before the cursor (its last ADAPT_READS characters) first."""
         self.suggester.restart_adaptation(self.editor.text_before_cursor(ADAPT_READS))
 
+    # --- the memory of the writer's words ---------------------------------------------------
+    def _read_memory(self) -> None:
+        try:
+            self.memory = Memory.load(self.memory_folder)
+        except UserError as error:  # a damaged file stays as it is; this session learns without keeping
+            self.memory = Memory(None)
+            self.notify(f"{say(error)}; until then, nothing learned is kept", severity="error", timeout=15)
+
+    def _learn_from_here(self) -> None:
+        """A document was opened (or a model loaded): learn from what is typed from the cursor on,
+        unless learning from this document is paused."""
+        if self.words is not None:
+            self.words.skip_to()
+            self.words.paused = self.memory.is_paused(self.document)
+
+    def keep_memory(self) -> None:
+        """On quitting: learn the last words typed (the suggestions' thread may not have seen them),
+        and write what was learned."""
+        if self.words is not None:
+            self.words.follow(self.editor.text_before_cursor(self.editor.context_chars))
+        self._save_memory()
+
+    def _save_memory(self) -> None:
+        """Write what was learned to the memory file, if it changed (every few seconds)."""
+        try:
+            self.memory.save_if_changed()
+        except (UserError, OSError) as error:
+            self.notify(f"what was learned is not kept: {say(error) if isinstance(error, UserError) else shown(error)}",
+                        severity="error")
+
+    def action_show_memory(self) -> None:
+        if self.words is None:
+            self.notify("no model yet: the memory opens once one is loaded", severity="warning")
+            return
+        self.app.push_screen(MemoryDialog(self.memory, self.words, self.document))
+
     def _settings_changed(self) -> None:
         self.editor.request_suggestions()
 
@@ -249,6 +299,7 @@ class WritingScreen(Screen):
         self.editor.load_text(text)
         self.editor.move_cursor(self.editor.document.end)  # a writer goes on where the text ends
         self._adapt_anew()
+        self._learn_from_here()
         self._warn_if_long(path, text)
         recovery = self.autosave.read()
         if recovery and recovery.text != text:
@@ -326,6 +377,8 @@ class WritingScreen(Screen):
             self.write_autosave()  # the text stays in the editor, and in the crash copy
             return False
         self.autosave.clear()  # the copy under the name the text had (untitled, or another file's)
+        if self.words is not None and self.words.paused and path != self.document:
+            self.memory.pause(path)  # an untitled text's pause goes on with its name
         self.document, self.saved_text, self.unsaved = path, text, False
         self.autosave.clear()  # and any copy left under the new name
         return True

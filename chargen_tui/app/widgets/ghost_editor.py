@@ -45,9 +45,11 @@ class GhostEditor(TextArea):
 
     @dataclass
     class SuggestionWanted(Message):
-        """The text before the cursor changed: suggest continuations of `prefix`."""
+        """The text before the cursor changed: suggest continuations of `prefix`. `kept`: the ghost
+        shown goes on with what was typed (a new one replaces it if it differs; a sample stays)."""
 
         prefix: str
+        kept: bool = False
 
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, GhostEditor.SuggestionWanted)  # only the newest prefix matters
@@ -186,10 +188,12 @@ class GhostEditor(TextArea):
 
     def update_suggestion(self) -> None:
         """Called by TextArea after every edit (TextArea has already trimmed `suggestion` if it could)."""
-        if self._kept:
-            self._kept = False
+        if self._kept:  # its rest at once; then, unless the writer chose an alternative (Ctrl+N), what
+            self._kept = False  # the model and the words say now that they know more
             self._prefix = self._current_prefix()
             self.suggestion = self._alternatives[self._choice]
+            if self._choice == 0 and self.autocomplete and self._prefix is not None:
+                self.post_message(self.SuggestionWanted(self._prefix, kept=True))
         else:
             self.request_suggestions()
 

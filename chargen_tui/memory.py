@@ -1,0 +1,100 @@
+"""The writer's memory: the words they write, and which word followed which, kept across documents
+and sessions, so that a name typed today is completed tomorrow (words.py uses them).
+
+It lives in the user's data folder ($XDG_DATA_HOME/chargen-tui, else ~/.local/share/chargen-tui),
+never in a run folder (a run folder is shared and shipped; what a person writes is theirs alone):
+memory.json, private (0600 in a 0700 folder), written atomically, no link followed. The writer
+controls it: learning can be paused for a document (remembered for that document), and what was
+learned can be seen, one word forgotten, or everything (`chargen-tui memory`, and the writing
+screen's memory dialog).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from .errors import UserError
+from .files import atomic_write_text, open_no_follow, private_folder
+from .words import Learned
+
+MEMORY_FILE = "memory.json"
+
+
+def data_dir() -> Path:
+    """Where chargen-tui keeps what must last (the writer's memory): $XDG_DATA_HOME/chargen-tui."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "chargen-tui"
+
+
+class Memory:
+    """The words learned from what the writer writes (`learned`), and the documents not to learn from."""
+
+    def __init__(self, path: Path | None, learned: Learned | None = None, paused: set[str] | None = None) -> None:
+        self.path = path  # None: kept nowhere (this session's alone)
+        self.learned = learned if learned is not None else Learned()
+        self._paused = paused or set()  # documents, by `_document_key`
+        self._saved = self.learned.changes
+
+    @classmethod
+    def load(cls, folder: Path | None = None) -> "Memory":
+        """The memory in `folder` (default: the data folder); empty if there is none. A damaged file
+        is a UserError (it is left as it is: nothing the writer taught is thrown away)."""
+        path = (folder or data_dir()) / MEMORY_FILE
+        try:
+            fd = open_no_follow(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return cls(path)
+        with open(fd, encoding="utf-8") as file:
+            try:
+                data = json.load(file)
+                learned = Learned(data["counts"], data["forms"], data["followers"])
+                return cls(path, learned, set(data["paused"]))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                raise UserError(f"{path} is damaged: move it away to start a new memory") from None
+
+    def save_if_changed(self) -> None:
+        if self.learned.changes != self._saved:
+            self.save()
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        private_folder(self.path.parent)
+        with self.learned.lock:
+            self._saved = self.learned.changes
+            text = json.dumps({"counts": self.learned.counts, "forms": self.learned.forms,
+                               "followers": self.learned.followers, "paused": sorted(self._paused)}, ensure_ascii=False)
+        atomic_write_text(self.path, text, private=True)
+
+    def words(self) -> list[tuple[str, int]]:
+        """The words learned, as last written, with how often: the commonest first."""
+        with self.learned.lock:
+            counts = dict(self.learned.counts)
+            forms = dict(self.learned.forms)
+        return sorted(((forms.get(k, k), n) for k, n in counts.items()), key=lambda item: (-item[1], item[0]))
+
+    def forget(self, word: str) -> bool:
+        """Forget a word (and the pairs and triples it is in), now and on disk; False if it was not learned."""
+        found = self.learned.forget(word)
+        self.save()
+        return found
+
+    def forget_all(self) -> None:
+        self.learned.clear()
+        self.save()
+
+    def is_paused(self, document: Path | None) -> bool:
+        return document is not None and _document_key(document) in self._paused
+
+    def pause(self, document: Path, paused: bool = True) -> None:
+        """Learn nothing from `document` (or learn again: `paused=False`), from now on."""
+        (self._paused.add if paused else self._paused.discard)(_document_key(document))
+        self.save()
+
+
+def _document_key(document: Path) -> str:
+    """A paused document by a hash of its path: the memory names no file the writer keeps."""
+    return hashlib.sha256(str(document.resolve()).encode()).hexdigest()[:16]
+
