@@ -19,6 +19,11 @@ from .errors import UserError
 from .files import atomic_write, atomic_write_text, cache_dir, private_folder
 
 
+def document_id(document: Path) -> str:
+    """A document named by a hash of its full path: what we keep about it names no file of the writer's."""
+    return hashlib.sha256(str(document.resolve()).encode()).hexdigest()[:16]
+
+
 def open_document(path: Path, encoding: str = "utf-8") -> str:
     """The text of `path` in `encoding`; "" for a file that does not exist yet (it is created on save)."""
     return read_exact_text(path, encoding) if path.exists() else ""  # saved back as it was: CRs, BOM and all
@@ -64,10 +69,9 @@ class Autosave:
     """The crash copy of one document (or of the untitled one)."""
 
     def __init__(self, document: Path | None, folder: Path | None = None):
-        key = str(document.resolve()) if document else "untitled"
-        name = hashlib.sha256(key.encode()).hexdigest()[:16]
+        name = document_id(document) if document else hashlib.sha256(b"untitled").hexdigest()[:16]
         self.path = (folder or cache_dir() / "autosave") / f"{name}.json"
-        self.document = key
+        self.document = str(document.resolve()) if document else "untitled"
 
     def write(self, text: str) -> None:
         # A draft is private whatever the umask (on a shared host, others could read it): 0600 in a

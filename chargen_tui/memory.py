@@ -11,11 +11,11 @@ screen's memory dialog).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 
+from .document import document_id
 from .errors import UserError
 from .files import atomic_write_text, open_no_follow, private_folder
 from .words import Learned
@@ -34,7 +34,7 @@ class Memory:
     def __init__(self, path: Path | None, learned: Learned | None = None, paused: set[str] | None = None) -> None:
         self.path = path  # None: kept nowhere (this session's alone)
         self.learned = learned if learned is not None else Learned()
-        self._paused = paused or set()  # documents, by `_document_key`
+        self._paused = paused or set()  # documents, by `document_id`
         self._saved = self.learned.changes
 
     @classmethod
@@ -86,15 +86,9 @@ class Memory:
         self.save()
 
     def is_paused(self, document: Path | None) -> bool:
-        return document is not None and _document_key(document) in self._paused
+        return document is not None and document_id(document) in self._paused
 
     def pause(self, document: Path, paused: bool = True) -> None:
         """Learn nothing from `document` (or learn again: `paused=False`), from now on."""
-        (self._paused.add if paused else self._paused.discard)(_document_key(document))
+        (self._paused.add if paused else self._paused.discard)(document_id(document))
         self.save()
-
-
-def _document_key(document: Path) -> str:
-    """A paused document by a hash of its path: the memory names no file the writer keeps."""
-    return hashlib.sha256(str(document.resolve()).encode()).hexdigest()[:16]
-

@@ -54,9 +54,7 @@ def likeliest(sampler: "Sampler", primed: tuple["State", np.ndarray], floor: flo
     scores = np.zeros(1)  # each beam's log probability
     found: dict[str, float] = {}
     for t in range(length + 1):
-        logits = logits.astype(np.float64)
-        logits[:, PAD] = -np.inf  # never padding: the continuations are over the characters alone
-        log_probs = log_softmax(logits)
+        log_probs = _next_char_log_probs(logits)
         for path, score, row in zip(paths, scores, log_probs):
             if path:  # ended by a space, or a wide character (a word of its own): as is; else a word must end next
                 end = 0.0 if wide[path[-1]] or spaces[path[-1]] else np.logaddexp.reduce(row[ends_word])
@@ -91,9 +89,7 @@ def word_probabilities(sampler: "Sampler", primed: tuple["State", np.ndarray], r
     logits = np.repeat(primed[1], len(rests), axis=0)
     scores = np.zeros(len(rests))
     for t in range(longest + 1):
-        logits = logits.astype(np.float64)
-        logits[:, PAD] = -np.inf
-        log_probs = log_softmax(logits)
+        log_probs = _next_char_log_probs(logits)
         for i, row in enumerate(ids):
             if t < len(row):
                 scores[i] += log_probs[i, row[t]] if row[t] != PAD else -np.inf
@@ -104,6 +100,13 @@ def word_probabilities(sampler: "Sampler", primed: tuple["State", np.ndarray], r
         state = sampler.step(state, np.array([row[t] if t < len(row) else PAD for row in ids]))
         logits = sampler.logits(state)
     return np.exp(scores)
+
+
+def _next_char_log_probs(logits: np.ndarray) -> np.ndarray:
+    """The log probabilities of the next character: never padding (a continuation is characters alone)."""
+    logits = logits.astype(np.float64)
+    logits[:, PAD] = -np.inf
+    return log_softmax(logits)
 
 
 def best_and_alternatives(found: list[Continuation], threshold: float, count: int) -> list[Continuation]:

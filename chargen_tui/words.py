@@ -32,6 +32,7 @@ import threading
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -138,9 +139,6 @@ class Lexicon:
         else:
             best = range(lo, hi)
         return [self.keys[i] for i in best]
-
-    def form(self, word_key: str) -> str:
-        return self.forms.get(word_key, word_key)
 
 
 class Learned:
@@ -252,6 +250,7 @@ class Words:
         if not added or self.paused:
             return
         new_from = len(before_cursor) - len(added)
+        # from a little before the new text: the word it finishes, and the two before it
         self.learned.add(ngrams_of(before_cursor, max(0, new_from - 100), new_from))
 
     # --- the lexicon --------------------------------------------------------------------------
@@ -311,9 +310,10 @@ class Words:
 
     def form(self, word_key: str) -> str:
         """How the word is written: as the writer last wrote it, else as a source has it."""
-        for source in [Source(self.learned.lexicon)] + self.sources:
-            if word_key in source.lexicon.forms:
-                return source.lexicon.forms[word_key]
+        for forms in [self.learned.forms] + [source.lexicon.forms for source in self.sources]:
+            form = forms.get(word_key)  # one read: the UI's thread may forget the word meanwhile
+            if form is not None:
+                return form
         return word_key
 
     def _present(self) -> list[Source]:
@@ -395,15 +395,10 @@ def _typed_after(seen: str | None, now: str) -> str | None:
     return None
 
 
-_english: Lexicon | None = None
-
-
+@cache
 def english() -> Lexicon:
     """The shipped English word list (read once: ~0.1 s)."""
-    global _english
-    if _english is None:
-        _english = Lexicon.read(ENGLISH)
-    return _english
+    return Lexicon.read(ENGLISH)
 
 
 def read_corpus_words(run: "RunDir") -> Source | None:
@@ -417,10 +412,11 @@ def read_corpus_words(run: "RunDir") -> Source | None:
 def corpus_words(text: str) -> dict:
     """words.json's content for a corpus: its commonest words' counts, the form each is written in,
     and the words that follow its commonest pairs and triples (as Learned.followers)."""
+    found = ngrams_of(text + "\n")  # "\n": the last word is finished too
     learned = Learned()
-    learned.add(ngrams_of(text + "\n"))
+    learned.add(found)
     forms: dict[str, Counter[str]] = {}
-    for word in WORD.findall(text):
+    for _, word in found:
         forms.setdefault(key(word), Counter())[word] += 1
     common = dict(learned.counts.most_common(CORPUS_WORDS))
     pairs = Counter({(c, w): n for c, after in learned.followers.items() for w, n in after.items() if n > 1})
