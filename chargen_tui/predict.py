@@ -30,7 +30,7 @@ from .vocab import PAD
 if TYPE_CHECKING:
     from .sampling import Sampler, State
 
-THRESHOLD = 0.2  # default: a ghost is shown when its first word is this likely (measured: docs/experiments.md)
+THRESHOLD = 0.22  # default: a ghost is shown when what a key takes of it first is this likely (measured: docs/experiments.md)
 BEAMS = 6
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
 MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type
@@ -113,10 +113,10 @@ def best_and_alternatives(found: list[Continuation], threshold: float, count: in
     """The continuation to show, then up to `count - 1` others, none a prefix of another.
 
     A ghost is taken whole (Tab) or word by word (Ctrl+Right), so what it is worth is the keys it is
-    expected to save (`_expected_keys`), and it is useful when its first word is right. So a
-    continuation is shown when its first word (of 2 characters at least: one is no quicker to take
-    than to type) is at least `threshold` likely, and of those the one expected to save the most
-    comes first."""
+    expected to save (`_expected_keys`), and it is useful when the least a key takes of it that is
+    worth taking is right (`_first_word`: one character a key is no quicker than typing). So a
+    continuation is shown when that is at least `threshold` likely, and of those the one expected
+    to save the most comes first."""
     likely = {c.text: c.probability for c in found}
     shown = [c for c in found if len(c.text) >= MIN_CHARS and likely[_first_word(c.text, likely)] >= threshold]
     shown.sort(key=lambda c: -_expected_keys(c.text, likely))
@@ -130,12 +130,24 @@ def best_and_alternatives(found: list[Continuation], threshold: float, count: in
 
 
 def _word_ends(text: str, likely: dict[str, float]) -> list[str]:
-    """The prefixes of `text` that end where a word ends (the search found each, as likely as `text` at least)."""
-    return [text[:end] for end in range(1, len(text) + 1) if text[:end] in likely]
+    """The prefixes of `text` that end where a word ends in it, as the search found them: so each is
+    as likely as `text` at least. "card" is no word end of "cards": the search may have found it,
+    followed by a space, but that is another text, and a Ctrl+Right on "cards" takes all of it."""
+    return [text[:end] for end in range(1, len(text) + 1) if text[:end] in likely and _ends_word(text, end)]
+
+
+def _ends_word(text: str, end: int) -> bool:
+    """Does a word end in `text` after `end` characters (as `likeliest` ends one)?"""
+    last = text[end - 1]
+    return (end == len(text) or not is_word_char(text[end]) or last in (" ", "\t")
+            or unicodedata.east_asian_width(last) in "WF")
 
 
 def _first_word(text: str, likely: dict[str, float]) -> str:
-    return next(prefix for prefix in _word_ends(text, likely) if len(prefix) >= MIN_CHARS)
+    """The least of `text` a key takes that is worth taking: its words up to the first that Ctrl+Right
+    takes at 2 characters a key at least, or all of it (Tab). In "f the " it is "f the": a Ctrl+Right
+    on "f" saves nothing, and Tab takes "the" too."""
+    return next(prefix for prefix in _word_ends(text, likely) if prefix == text or _saved_word_by_word(prefix))
 
 
 def _expected_keys(text: str, likely: dict[str, float]) -> float:

@@ -14,10 +14,11 @@ its neural one the same way, Chen et al. 2019):
   commonest English words (pretrained/words.txt, from wordfreq; for a model that spells English),
   the words of the run's corpus (words.json in its run folder) and the writer's (`Learned`).
 - **Phrases**: the words seen after the word before, and after the two before (pairs and
-  triples, like presage's 3-grams), in what the writer wrote and in the run's corpus. Their say
-  over the mixture is Witten and Bell's estimate of how far to trust a context (more the more often
-  it was followed, less the more different words followed it), and they speak at a word's start
-  too, where the lexicon, knowing nothing of the context, is silent.
+  triples, like presage's 3-grams), in what the writer wrote and in the run's corpus, and which
+  English word follows which (pretrained/pairs.txt: Google Books' counts, for a model that spells
+  English). Their say over the mixture is Witten and Bell's estimate of how far to trust a context
+  (more the more often it was followed, less the more different words followed it), and they speak
+  at a word's start too, where the lexicon, knowing nothing of the context, is silent.
 
 The model still decides the rest: what comes after the word, and the case of a word's first letter.
 What the writer writes is learned as it is written (`Words.follow`, unless paused); memory.py
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from .sampling import Sampler, State
 
 ENGLISH = Path(__file__).resolve().parent / "pretrained" / "words.txt"
+ENGLISH_PAIRS = ENGLISH.with_name("pairs.txt")  # which English word follows which (Google Books' counts)
 WORDS_FILE = "words.json"  # in a run folder: its corpus' words and their counts
 CORPUS_WORDS = 50_000  # the commonest words of a corpus kept in words.json
 CORPUS_FOLLOWERS = 200_000  # and its commonest pairs and triples of words (seen twice at least)
@@ -58,6 +60,7 @@ CONTEXT = 2  # words a word is learned after: word pairs and triples, as presage
 # corpus' phrases count half as much as the writer's own (measured: docs/experiments.md).
 CAUTION = 2.0
 CORPUS_DISCOUNT = 0.5
+ENGLISH_PAIRS_WORDS = 300_000  # the English pairs count as a corpus of this many words would (measured)
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # a word of a text: letters and digits, apostrophes inside
 TYPED = re.compile(r"[^\W_]+(?:['’][^\W_]*)*$")  # the part of a word before the cursor
@@ -226,7 +229,7 @@ class Words:
 
         def read() -> list[Source]:
             corpus = read_corpus_words(run)
-            return ([Source(english())] if english_too else []) + ([corpus] if corpus else [])
+            return ([english()] if english_too else []) + ([corpus] if corpus else [])
         return cls(read, learned)
 
     @property
@@ -396,9 +399,14 @@ def _typed_after(seen: str | None, now: str) -> str | None:
 
 
 @cache
-def english() -> Lexicon:
-    """The shipped English word list (read once: ~0.1 s)."""
-    return Lexicon.read(ENGLISH)
+def english() -> Source:
+    """The shipped English words and pairs of words (read once: ~0.2 s)."""
+    followers: dict[str, dict[str, float]] = {}
+    for line in ENGLISH_PAIRS.read_text(encoding="utf-8").splitlines():
+        pair, _, per_billion = line.partition("\t")
+        first, second = pair.split(" ")
+        followers.setdefault(first, {})[second] = float(per_billion) * ENGLISH_PAIRS_WORDS / 1e9
+    return Source(Lexicon.read(ENGLISH), followers)
 
 
 def read_corpus_words(run: "RunDir") -> Source | None:

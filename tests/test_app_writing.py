@@ -136,7 +136,7 @@ async def test_predict_mode_shows_the_likeliest_continuation_when_likely_enough(
         screen = pilot.app.writing
         await wait_for(pilot, lambda: screen.sampler is not None, what="the model to load")
         for _ in range(4):
-            await pilot.press("f3")  # bolder: 20% -> 5%, and no further
+            await pilot.press("f3")  # bolder: 22% -> 5%, and no further
         assert "predict ≥5%" in status_line(screen)
         words = Words.for_run(trained_run, sampler)  # the app's: its English and its corpus' words, none learned
         expected = list(suggestions(Request("The king and ", sampler, threshold=0.05, words=words)))[-1]
@@ -155,7 +155,7 @@ async def test_f5_switches_between_predict_and_sample_and_f8_adapting(trained_ru
     app = ChargenApp(mode="write", run=trained_run, autosave_folder=tmp_path / "autosave")  # the defaults
     async with app.run_test(size=(80, 24)) as pilot:
         screen = pilot.app.writing
-        assert "predict ≥20%, adapting" in status_line(screen)
+        assert "predict ≥22%, adapting" in status_line(screen)
         await pilot.press("f5")
         assert "sample, temperature 0.5, adapting" in status_line(screen)
         await pilot.press("f3", "f8")

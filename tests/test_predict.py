@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.keystrokes import Tally, type_text
 from chargen_tui.adapt import Adapter
-from chargen_tui.predict import likeliest
+from chargen_tui.predict import Continuation, best_and_alternatives, likeliest
 from chargen_tui.sampling import Sampler, _Layer
 from chargen_tui.suggest import Request, suggestions
 from chargen_tui.vocab import Vocab
@@ -62,6 +62,14 @@ def test_the_threshold_hides_a_ghost_that_is_not_likely_enough():
     # right, Ctrl+Right saves 1: 0.219 * 1), then the alternatives, none a prefix of another:
     # "abc " (0.5 * 0.3 * 0.9 * 0.9, 3 keys), then "ac " (0.5 * 0.2 * 0.9, 2 keys).
     assert shown(0.08) == [["bc bc "], ["bc bc ", "abc ", "ac "]]
+
+
+def test_a_ghost_is_shown_on_its_own_words_odds_not_a_shorter_words_inside_it():
+    # After "my credit c": "card" 0.57 likely, "cards" 0.17. "card" is no word of the ghost "cards"
+    # (Ctrl+Right takes all of it), so "cards" is neither likely enough nor worth more than "card".
+    found = [Continuation("ard", 0.57), Continuation("ards", 0.17)]
+    assert [c.text for c in best_and_alternatives(found, 0.2, 3)] == ["ard"]
+    assert [c.text for c in best_and_alternatives(found, 0.1, 3)] == ["ard"]  # 0.57 * 2 keys beat 0.17 * 3
 
 
 def test_the_simulated_writer_counts_keys_ghosts_and_takes():

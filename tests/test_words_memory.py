@@ -12,7 +12,7 @@ from chargen_tui.cli import main
 from chargen_tui.memory import MEMORY_FILE, Memory
 from chargen_tui.sampling import Sampler
 from chargen_tui.suggest import PREDICT, Request, suggestions
-from chargen_tui.words import Learned, Lexicon, Source, Words, corpus_words, ngrams_of
+from chargen_tui.words import Learned, Lexicon, Source, Words, corpus_words, english, ngrams_of, read_corpus_words
 
 from .app_helpers import wait_for, writing_app
 
@@ -55,6 +55,17 @@ def test_the_word_seen_after_the_last_one_is_the_ghost_at_a_words_start(sampler)
     assert not ghost(sampler, "the castle ", words).startswith("Zyxwobble")
     ghost(sampler, "the castle Zyxwobble and the castle ", words)
     assert ghost(sampler, "the castle Zyxwobble and the castle ", words).startswith("Zyxwobble")
+
+
+def test_the_shipped_model_knows_modern_english_pairs_its_books_never_had():
+    from chargen_tui.pretrained import default_run_dir
+
+    run = default_run_dir()
+    shipped = Sampler.from_run_dir(run)
+    prefix = "I paid for it with my credit c"
+    assert ghost(shipped, prefix, Words.for_run(run, shipped)) == "ard"  # not "ards": "card" is likelier
+    without_pairs = Words([Source(english().lexicon), read_corpus_words(run)])
+    assert ghost(shipped, prefix, without_pairs) != "ard"
 
 
 def test_training_writes_the_corpus_words_into_the_run_folder(trained_run):

@@ -48,7 +48,7 @@ ADAPT_READS = 50_000  # characters of an opened document the adapted model reads
 EMPTY_PAGE = ("Write here. As you type, the model proposes what comes next in dim italics after the "
               "cursor: Tab takes it, Ctrl+Right one word, Esc hides it. Ctrl+S saves; Ctrl+T trains a "
               "model on your own text.")
-THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
+THRESHOLDS = (0.05, 0.1, 0.15, THRESHOLD, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
 
 
 @dataclass
