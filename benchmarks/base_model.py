@@ -91,6 +91,7 @@ def write_words(run: RunDir, texts: dict[str, str]) -> None:
 
     text, val_fraction = base_corpus(texts)
     words = corpus_words(text[:round(len(text) * (1 - val_fraction))])
+    words["generic"] = True  # no one's writing: its phrases count less than a writer's corpus' (words.py)
     path = run.path / WORDS_FILE
     atomic_write_text(path, json.dumps(words, ensure_ascii=False))
     print(f"{path}: {len(words['counts']):,} words, {sum(map(len, words['followers'].values())):,} phrases, "

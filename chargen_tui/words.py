@@ -56,10 +56,12 @@ LEXICON_WEIGHT = 0.5  # the lexicon's share of a completion's probability (measu
 CANDIDATES = 8  # the lexicon's likeliest completions scored by the model
 CONTEXT = 2  # words a word is learned after: word pairs and triples, as presage's 3-grams
 # How far to trust the words seen after a context (`_witten_bell`): as if each different word that
-# followed it, and the context itself, had been seen twice more with nothing after them; and a
-# corpus' phrases count half as much as the writer's own (measured: docs/experiments.md).
+# followed it, and the context itself, had been seen twice more with nothing after them; a run's
+# corpus' phrases count half as much as the writer's own, and generic English's (the shipped base's
+# corpus, the English pairs: no one's writing) a third (measured: docs/experiments.md).
 CAUTION = 2.0
 CORPUS_DISCOUNT = 0.5
+GENERIC_DISCOUNT = 1 / 3
 ENGLISH_PAIRS_WORDS = 300_000  # the English pairs count as a corpus of this many words would (measured)
 
 WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # a word of a text: letters and digits, apostrophes inside
@@ -207,7 +209,8 @@ class Learned:
 class Source:
     """A lexicon and its phrases, an equal share of what the words know with the others present."""
     lexicon: Lexicon
-    followers: dict[str, dict[str, int]] = field(default_factory=dict)  # as Learned.followers
+    followers: dict[str, dict[str, float]] = field(default_factory=dict)  # as Learned.followers
+    discount: float = CORPUS_DISCOUNT  # what a phrase seen here counts, against one the writer wrote
 
 
 class Words:
@@ -305,7 +308,7 @@ class Words:
         found = self.learned.after(context)
         for source in self.sources:
             for word, count in source.followers.get(context, {}).items():
-                found[word] += CORPUS_DISCOUNT * count
+                found[word] += source.discount * count
         return found
 
     def probability(self, word_key: str, sources: list[Source]) -> float:
@@ -406,7 +409,7 @@ def english() -> Source:
         pair, _, per_billion = line.partition("\t")
         first, second = pair.split(" ")
         followers.setdefault(first, {})[second] = float(per_billion) * ENGLISH_PAIRS_WORDS / 1e9
-    return Source(Lexicon.read(ENGLISH), followers)
+    return Source(Lexicon.read(ENGLISH), followers, GENERIC_DISCOUNT)
 
 
 def read_corpus_words(run: "RunDir") -> Source | None:
@@ -414,7 +417,8 @@ def read_corpus_words(run: "RunDir") -> Source | None:
     if not path.is_file():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Source(Lexicon({w: float(n) for w, n in data["counts"].items()}, data["forms"]), data["followers"])
+    discount = GENERIC_DISCOUNT if data.get("generic") else CORPUS_DISCOUNT
+    return Source(Lexicon({w: float(n) for w, n in data["counts"].items()}, data["forms"]), data["followers"], discount)
 
 
 def corpus_words(text: str) -> dict:

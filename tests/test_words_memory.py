@@ -68,6 +68,18 @@ def test_the_shipped_model_knows_modern_english_pairs_its_books_never_had():
     assert ghost(shipped, prefix, without_pairs) != "ard"
 
 
+def test_a_writers_corpus_speaks_louder_than_generic_english(tmp_path):
+    from types import SimpleNamespace
+
+    words_json = {"counts": {"credit": 9, "union": 6}, "forms": {}, "followers": {"credit": {"union": 6}}}
+    say = {}
+    for generic in (False, True):
+        (tmp_path / "words.json").write_text(json.dumps({**words_json, "generic": generic}), encoding="utf-8")
+        source = read_corpus_words(SimpleNamespace(path=tmp_path))
+        say[generic] = Words([source]).guesses("my credit ")[0]  # how far the phrases are trusted after "credit"
+    assert 0 < say[True] < say[False]
+
+
 def test_training_writes_the_corpus_words_into_the_run_folder(trained_run):
     data = json.loads((trained_run.path / "words.json").read_text(encoding="utf-8"))
     assert data["counts"]["king"] > 10 and data["forms"]["the"] == "the"
