@@ -87,15 +87,14 @@ def evaluate(run: RunDir, texts: dict[str, str]) -> None:
 
 def write_words(run: RunDir, texts: dict[str, str]) -> None:
     from chargen_tui.files import atomic_write_text
-    from chargen_tui.words import WORDS_FILE, corpus_words
+    from chargen_tui.words import corpus_words
 
     text, val_fraction = base_corpus(texts)
     words = corpus_words(text[:round(len(text) * (1 - val_fraction))])
     words["generic"] = True  # no one's writing: its phrases count less than a writer's corpus' (words.py)
-    path = run.path / WORDS_FILE
-    atomic_write_text(path, json.dumps(words, ensure_ascii=False))
-    print(f"{path}: {len(words['counts']):,} words, {sum(map(len, words['followers'].values())):,} phrases, "
-          f"{path.stat().st_size:,} bytes")
+    atomic_write_text(run.words_path, json.dumps(words, ensure_ascii=False))
+    print(f"{run.words_path}: {len(words['counts']):,} words, {sum(map(len, words['followers'].values())):,} phrases, "
+          f"{run.words_path.stat().st_size:,} bytes")
 
 
 def main() -> None:

@@ -30,6 +30,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chargen-tui"
 
 
+def data_dir() -> Path:
+    """Where chargen-tui keeps what must last (the writer's memory): $XDG_DATA_HOME/chargen-tui."""
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "chargen-tui"
+
+
 def cache_folder() -> Path:
     """`cache_dir()`, made if missing, refused if it is a link (`own_folder`): to write into."""
     return own_folder(cache_dir())

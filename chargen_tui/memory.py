@@ -17,15 +17,10 @@ from pathlib import Path
 
 from .document import document_id
 from .errors import UserError
-from .files import atomic_write_text, open_no_follow, private_folder
+from .files import atomic_write_text, data_dir, open_no_follow, private_folder
 from .words import Learned
 
 MEMORY_FILE = "memory.json"
-
-
-def data_dir() -> Path:
-    """Where chargen-tui keeps what must last (the writer's memory): $XDG_DATA_HOME/chargen-tui."""
-    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "chargen-tui"
 
 
 class Memory:

@@ -139,8 +139,7 @@ def _word_ends(text: str, likely: dict[str, float]) -> list[str]:
 def _ends_word(text: str, end: int) -> bool:
     """Does a word end in `text` after `end` characters (as `likeliest` ends one)?"""
     last = text[end - 1]
-    return (end == len(text) or not is_word_char(text[end]) or last in (" ", "\t")
-            or unicodedata.east_asian_width(last) in "WF")
+    return end == len(text) or not is_word_char(text[end]) or last in (" ", "\t") or is_wide(last)
 
 
 def _first_word(text: str, likely: dict[str, float]) -> str:
@@ -173,7 +172,7 @@ def _saved_word_by_word(prefix: str) -> int:
 def _boundaries_of(chars: tuple[str, ...]) -> tuple[np.ndarray, ...]:
     ends_word = np.array([i != PAD and not is_word_char(c) for i, c in enumerate(chars)])
     blocked = np.array([i == PAD or c in ("", "\n", "\r") for i, c in enumerate(chars)])  # "": end of text
-    wide = np.array([bool(c) and unicodedata.east_asian_width(c) in "WF" for c in chars])
+    wide = np.array([bool(c) and is_wide(c) for c in chars])
     spaces = np.array([c in (" ", "\t") for c in chars])
     return ends_word, blocked, wide, spaces
 
@@ -187,3 +186,8 @@ def _boundaries(sampler: "Sampler") -> tuple[np.ndarray, ...]:
 
 def is_word_char(char: str) -> bool:
     return char.isalnum() or char in "_'’"
+
+
+def is_wide(char: str) -> bool:
+    """A character two columns wide (CJK): a word of its own."""
+    return unicodedata.east_asian_width(char) in "WF"

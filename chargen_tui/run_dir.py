@@ -64,6 +64,7 @@ class RunDir:
         self.path = Path(path)
         self.config_path = self.path / "config.json"
         self.vocab_path = self.path / "vocab.json"
+        self.words_path = self.path / "words.json"
         self.model_path = self.path / "model.keras"
         self.weights_path = self.path / "model.npz"
         self.metrics_path = self.path / "metrics.jsonl"
@@ -101,7 +102,7 @@ class RunDir:
         atomic_write_text(self.config_path, config.to_json())
         atomic_write_text(self.vocab_path, vocab.to_json())
         if words is not None:
-            atomic_write_text(self.path / "words.json", json.dumps(words, ensure_ascii=False))
+            atomic_write_text(self.words_path, json.dumps(words, ensure_ascii=False))
 
     def read_config(self) -> Config:
         data = self._read_json(self.config_path)

@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 ENGLISH = Path(__file__).resolve().parent / "pretrained" / "words.txt"
 ENGLISH_PAIRS = ENGLISH.with_name("pairs.txt")  # which English word follows which (Google Books' counts)
-WORDS_FILE = "words.json"  # in a run folder: its corpus' words and their counts
 CORPUS_WORDS = 50_000  # the commonest words of a corpus kept in words.json
 CORPUS_FOLLOWERS = 200_000  # and its commonest pairs and triples of words (seen twice at least)
 
@@ -119,11 +118,7 @@ class Lexicon:
     @classmethod
     def read(cls, path: Path) -> "Lexicon":
         """A word list of "word<TAB>weight" lines."""
-        weights = {}
-        for line in path.read_text(encoding="utf-8").splitlines():
-            word, _, weight = line.partition("\t")
-            weights[word] = float(weight)
-        return cls(weights)
+        return cls(dict(_weighted_lines(path)))
 
     def span(self, prefix: str) -> tuple[int, int]:
         return bisect_left(self.keys, prefix), bisect_left(self.keys, prefix + END)
@@ -405,18 +400,23 @@ def _typed_after(seen: str | None, now: str) -> str | None:
 def english() -> Source:
     """The shipped English words and pairs of words (read once: ~0.2 s)."""
     followers: dict[str, dict[str, float]] = {}
-    for line in ENGLISH_PAIRS.read_text(encoding="utf-8").splitlines():
-        pair, _, per_billion = line.partition("\t")
+    for pair, per_billion in _weighted_lines(ENGLISH_PAIRS):
         first, second = pair.split(" ")
-        followers.setdefault(first, {})[second] = float(per_billion) * ENGLISH_PAIRS_WORDS / 1e9
+        followers.setdefault(first, {})[second] = per_billion * ENGLISH_PAIRS_WORDS / 1e9
     return Source(Lexicon.read(ENGLISH), followers, GENERIC_DISCOUNT)
 
 
+def _weighted_lines(path: Path) -> Iterator[tuple[str, float]]:
+    """The "text<TAB>weight" lines of a shipped list."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text, _, weight = line.partition("\t")
+        yield text, float(weight)
+
+
 def read_corpus_words(run: "RunDir") -> Source | None:
-    path = run.path / WORDS_FILE
-    if not path.is_file():
+    if not run.words_path.is_file():
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(run.words_path.read_text(encoding="utf-8"))
     discount = GENERIC_DISCOUNT if data.get("generic") else CORPUS_DISCOUNT
     return Source(Lexicon({w: float(n) for w, n in data["counts"].items()}, data["forms"]), data["followers"], discount)
 

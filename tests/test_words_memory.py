@@ -69,13 +69,14 @@ def test_the_shipped_model_knows_modern_english_pairs_its_books_never_had():
 
 
 def test_a_writers_corpus_speaks_louder_than_generic_english(tmp_path):
-    from types import SimpleNamespace
+    from chargen_tui.run_dir import RunDir
 
     words_json = {"counts": {"credit": 9, "union": 6}, "forms": {}, "followers": {"credit": {"union": 6}}}
     say = {}
     for generic in (False, True):
-        (tmp_path / "words.json").write_text(json.dumps({**words_json, "generic": generic}), encoding="utf-8")
-        source = read_corpus_words(SimpleNamespace(path=tmp_path))
+        run = RunDir(tmp_path)
+        run.words_path.write_text(json.dumps({**words_json, "generic": generic}), encoding="utf-8")
+        source = read_corpus_words(run)
         say[generic] = Words([source]).guesses("my credit ")[0]  # how far the phrases are trusted after "credit"
     assert 0 < say[True] < say[False]
 
