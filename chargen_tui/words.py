@@ -35,7 +35,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -154,10 +154,13 @@ class Learned:
         self._lexicon: Lexicon | None = None
         self.lock = threading.Lock()  # learned in the suggestions' thread, saved in the UI's
         self.changes = 0  # how many times it changed (what was saved is known by it)
+        self.journal: list[tuple[str, Any]] | None = None  # kept (memory.py): the changes since the last save
 
     def add(self, words: Iterable[tuple[tuple[str, ...], str]]) -> None:
         """Learn each word, and that it followed the words before it (`ngrams_of`)."""
+        words = list(words)
         with self.lock:
+            self._note("add", words)
             for context, word in words:
                 self.counts[key(word)] += 1
                 self.forms[key(word)] = word
@@ -174,6 +177,7 @@ class Learned:
         """Forget a word, and every pair and triple it is in."""
         gone = key(word)
         with self.lock:
+            self._note("forget", word)
             found = self.counts.pop(gone, None) is not None
             self.forms.pop(gone, None)
             for context in [c for c in self.followers if gone in c.split(" ")]:
@@ -186,11 +190,27 @@ class Learned:
 
     def clear(self) -> None:
         with self.lock:
+            self._note("clear", None)
             self.counts.clear()
             self.forms.clear()
             self.followers.clear()
             self._lexicon = None
             self.changes += 1
+
+    def _note(self, change: str, argument: Any) -> None:
+        if self.journal is not None:
+            self.journal.append((change, argument))
+
+    def replay(self, journal: list[tuple[str, Any]]) -> None:
+        """Make the changes of another's journal here (what one process learned, on what the file holds)."""
+        for change, argument in journal:
+            {"add": self.add, "forget": self.forget, "clear": lambda _: self.clear()}[change](argument)
+
+    def take(self, other: "Learned") -> None:
+        """Hold what `other` holds, in place (the words and the suggestions' thread hold this object).
+        Called with `self.lock` held."""
+        self.counts, self.forms, self.followers = other.counts, other.forms, other.followers
+        self._lexicon = None
 
     @property
     def lexicon(self) -> Lexicon:

@@ -104,6 +104,24 @@ def test_a_damaged_memory_is_one_clear_error_and_is_left_as_it_is(tmp_path):
     assert (tmp_path / MEMORY_FILE).read_text(encoding="utf-8") == "{not json"
 
 
+def test_two_processes_keeping_one_memory_lose_neither_what_the_other_learned_nor_what_it_forgot(tmp_path):
+    # two editors' language servers, the app and a browser tab each hold the memory they loaded
+    first, second = Memory.load(tmp_path), Memory.load(tmp_path)
+    first.learned.add([((), "Alphaworth")])
+    second.learned.add([((), "Betaworth")])
+    first.save()
+    second.save()
+    assert {word for word, _ in Memory.load(tmp_path).words()} == {"Alphaworth", "Betaworth"}
+    assert {word for word, _ in second.words()} == {"Alphaworth", "Betaworth"}  # it sees the other's at once
+    second.forget("Alphaworth")  # `chargen-tui memory --forget`, while the first still holds it
+    first.learned.add([((), "Gammaworth")])
+    first.save()
+    assert {word for word, _ in Memory.load(tmp_path).words()} == {"Betaworth", "Gammaworth"}
+    second.pause(tmp_path / "diary.txt")
+    first.save()
+    assert Memory.load(tmp_path).is_paused(tmp_path / "diary.txt")
+
+
 def test_forgetting_a_word_forgets_the_phrases_it_is_in():
     learned = Learned()
     learned.add(ngrams_of("the Zyxwobble sang and the Zyxwobble sang "))
