@@ -25,6 +25,7 @@ SEGMENT = 32  # characters per gradient step
 LEARNING_RATE = 0.3
 PULL_BACK = 0.001  # per step, the share of the distance to the loaded weights taken back
 GRADIENT_NORM = 1.0  # a step's gradient is clipped to this norm
+READ_FIRST = 50_000  # characters before the cursor an opened document's copy reads first (~12 s, between keys)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from . import __version__
 from .api import DEFAULT_LENGTH, MAX_TEXT_LENGTH, Generated, TrainingFailed, load, prepare, train_plan
 from .config import default, display_name, knob_type, settings
 from .control import CONTROL, printable
@@ -272,14 +273,47 @@ def _show_memory(memory: Memory, every: bool) -> None:
     print("chargen-tui memory --forget WORD forgets one, --forget-everything all; --pause DOC stops learning from DOC")
 
 
+def _lsp(args: argparse.Namespace) -> int:
+    run = _finished_run(args.run_dir)  # a mistake is one line in the editor's log, not a protocol error
+    send_tensorflow_logs_to(cache_folder() / "tensorflow.log")  # stdout is the protocol's: nothing else goes there
+    from .lsp.server import serve
+
+    serve(run)
+    return 0
+
+
 def _run_app(**options) -> int:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (sys.stdin.isatty() and sys.stdout.isatty()) and not _in_a_browser():
         raise UserError("the app needs a terminal: for scripts use `chargen-tui train` and `chargen-tui generate`")
     send_tensorflow_logs_to(cache_folder() / "tensorflow.log")  # before Textual takes fd 2 over
     from .app.app import ChargenApp
 
     ChargenApp(**options).run()
     return 0
+
+
+# --- serve: the app in a browser ---------------------------------------------------------------
+def _serve(args: argparse.Namespace) -> int:
+    from . import serve  # textual-serve (aiohttp) loads for this command only
+
+    serve.check_address(args.host, args.port, args.public)  # everything checked before listening
+    run = _finished_run(args.run_dir)
+    check_encoding(args.encoding)
+    document = Path(args.file) if args.file else None
+    if document is not None:
+        open_document(document, args.encoding)
+    serve.check_port_free(args.host, args.port)
+    for stream, line in serve.instructions(args.host, args.port, args.public, "SSH_CONNECTION" in os.environ):
+        Console(stderr=stream == "stderr", soft_wrap=True).print(Text(printable(line)))
+    serve.serve(serve.write_command(run.path if args.run_dir else None, document, args.mode, args.adapt,
+                                    args.encoding), args.host, args.port)
+    return 0
+
+
+def _in_a_browser() -> bool:
+    """Run by `chargen-tui serve` (textual-serve sets Textual's web driver): the app's terminal is a
+    browser's, at the other end of stdin and stdout, which are pipes."""
+    return os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
 
 
 # --- arguments --------------------------------------------------------------------------------
@@ -309,6 +343,7 @@ def _add_knobs(train: argparse.ArgumentParser) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chargen-tui", description="Train a character-level LSTM on "
                                      "your own text, and generate with it.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model on a text file (or the embedded default)",
@@ -370,6 +405,34 @@ def _parser() -> argparse.ArgumentParser:
     memory.add_argument("--pause", nargs="+", metavar="DOC", help="learn nothing from these documents")
     memory.add_argument("--resume", nargs="+", metavar="DOC", help="learn from these documents again")
     memory.set_defaults(run=_memory)
+
+    lsp = commands.add_parser("lsp", help="a language server on stdin/stdout: the ghost text in your own editor",
+                              description="Serve the model's suggestions over the Language Server Protocol: "
+                              "textDocument/inlineCompletion (the ghost text) and textDocument/completion (the "
+                              "alternatives). Your editor starts it; settings come as initializationOptions.")
+    lsp.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                     help="run folder of the model (default: the model that ships with chargen-tui)")
+    lsp.set_defaults(run=_lsp)
+
+    serve = commands.add_parser("serve", help="the app in a web browser (textual-serve), on this machine only "
+                                "unless told", description="Serve the app, both screens, to a web browser: each "
+                                "browser tab runs `chargen-tui write` with these options. There is no password, so "
+                                "it listens on 127.0.0.1 only; from another machine, tunnel to it with "
+                                "`ssh -L 8000:127.0.0.1:8000 HOST` and open http://localhost:8000.")
+    serve.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                       help="run folder of the model (default: the model that ships with chargen-tui)")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default: 8000)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, "
+                       "this machine only); any other needs --public-no-password")
+    serve.add_argument("--public-no-password", dest="public", action="store_true",
+                       help="allow a --host other than loopback: anyone who reaches the port can use the app, "
+                       "and through it read and write your files")
+    serve.add_argument("--file", metavar="DOC", help="text file to edit (created on save if missing)")
+    serve.add_argument("--encoding", default="utf-8", metavar="NAME", help="DOC's encoding, as for write "
+                       "(default: utf-8)")
+    serve.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT, help="as for write (default: predict)")
+    serve.add_argument("--no-adapt", dest="adapt", action="store_false", help="as for write")
+    serve.set_defaults(run=_serve)
 
     watch = commands.add_parser("watch", help="follow a training that another terminal runs (read only)")
     watch.add_argument("run_dir", metavar="RUN_DIR")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .sampling import Sampler, State
 
 THRESHOLD = 0.22  # default: a ghost is shown when what a key takes of it first is this likely (measured: docs/experiments.md)
+THRESHOLD_RANGE = (0.05, 0.9)  # the thresholds a writer can choose
 BEAMS = 6
 GROWTH = 0.5  # a shown continuation grows while the text stays this share of the threshold likely
 MIN_CHARS = 2  # a ghost of one character is no quicker to take than to type

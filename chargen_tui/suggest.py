@@ -21,7 +21,7 @@ import dataclasses
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Generic, Hashable, Iterator, TypeVar
 
 import numpy as np
 
@@ -36,12 +36,14 @@ if TYPE_CHECKING:
 # An editor draws ghost text on the cursor's line only, so a suggestion ends at the first newline;
 # drawing more than a line's worth would only be cut off.
 SUGGESTION_CHARS = 40
+PREFIX_CHARS = 256  # the text before the cursor a request holds at least (the words' context), or the model's window
 ALTERNATIVES = 3
 LIKELY_NEXT = 4  # windows primed ahead, while the writer pauses
 REMEMBERED = 64  # primed windows kept
 
 
 PREDICT, SAMPLE = "predict", "sample"
+TEMPERATURE_RANGE = (0.1, 2.0)  # the temperatures a writer can choose, in sample mode
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Request:
     seed: int | None = None  # sample: the random seed; fixed, the same text always gets the same suggestions
     adapt: bool = False  # suggest with a copy of the model that learns from the text as it is written (adapt.py)
     words: Words | None = None  # predict: complete the word at the cursor with these words' help (words.py)
+    document: Hashable = None  # adapting: the text the prefix is from (each text adapts its own copy)
 
 
 class Primes:
@@ -116,6 +119,11 @@ def suggestions(request: Request, count: int = ALTERNATIVES, length: int = SUGGE
     yield _distinct(texts, count)
 
 
+def prefix_chars(sampler: Sampler) -> int:
+    """How much of the text before the cursor a request for `sampler` holds."""
+    return max(PREFIX_CHARS, sampler.seq_len)
+
+
 def kept_after(alternatives: list[str], choice: int, typed: str) -> tuple[list[str], int] | None:
     """The alternatives once `typed` is typed (or accepted) at the cursor, where the shown one,
     `alternatives[choice]`, goes on with it: the rest of each that does, and the shown one's place
@@ -139,27 +147,34 @@ def _distinct(texts: list[str], count: int) -> list[str]:
 class Suggester:
     """Answers suggestion requests in the thread that calls `serve`, the newest request first.
 
-    Requests that ask to adapt are answered with an `Adapter`'s copy of their model, which learns
-    from the text between keystrokes, in this same thread: a step waits for no lock and never runs
-    while a request waits, so a keystroke waits for at most one step (a few milliseconds)."""
+    Requests that ask to adapt are answered with an `Adapter`'s copy of their model (one for each
+    `Request.document`), which learns from the text between keystrokes, in this same thread: a step
+    waits for no lock and never runs while a request waits, so a keystroke waits for at most one
+    step (a few milliseconds)."""
 
     def __init__(self) -> None:
         self.requests: LatestOnly[Request] = LatestOnly()
         self.primes: Primes | None = None
-        self.adapter: Adapter | None = None
-        self._restart: str | None = None  # the text to read first when adapting anew
+        self.adapter: Adapter | None = None  # the last request's document's
+        self.adapters: dict[Hashable, Adapter] = {}
+        self._restarts: dict[Hashable, str] = {}  # by document, the text to read first when adapting anew
         self._last: Request | None = None
 
-    def ask(self, request: Request) -> None:
-        self.requests.put(request)
+    def ask(self, request: Request) -> Request | None:
+        """Queue `request`; the request it replaced, if one waited (it will not be answered)."""
+        return self.requests.put(request)
 
-    def restart_adaptation(self, text: str) -> None:
+    def restart_adaptation(self, text: str, document: Hashable = None) -> None:
         """Adapt anew from the loaded model (a document was opened, or a model loaded), reading `text`
         (the text before the cursor) first."""
-        self._restart = text
+        self._restarts[document] = text
 
-    def serve(self, deliver: Callable[[str, list[str]], None], cancelled: Callable[[], bool]) -> None:
-        """Until `cancelled()`: answer each request with `deliver(prefix, alternatives)` (twice: the
+    def forget(self, document: Hashable) -> None:
+        """The document was closed: its adapted copy goes (a new one starts if it is asked about again)."""
+        self.adapters.pop(document, None)
+
+    def serve(self, deliver: Callable[[Request, list[str]], None], cancelled: Callable[[], bool]) -> None:
+        """Until `cancelled()`: answer each request with `deliver(request, alternatives)` (twice: the
         one to show, then all), then, while no request waits, prime the likely next windows, and adapt."""
         while not cancelled():
             request = self.requests.take(timeout=0 if self._can_adapt() else 0.2)
@@ -167,23 +182,25 @@ class Suggester:
                 if self._can_adapt():
                     self._adapt_once()
                 continue
-            request = self._with_model(request)
+            answered = self._with_model(request)
             stale = lambda: self.requests.waiting  # noqa: E731 - typing went on
-            for alternatives in suggestions(request, primes=self.primes, stop=stale):
-                deliver(request.prefix, alternatives)
+            for alternatives in suggestions(answered, primes=self.primes, stop=stale):
+                deliver(request, alternatives)
             if not stale():
                 self._prime_ahead(request.prefix)
 
     def _with_model(self, request: Request) -> Request:
-        """The request, answered by the model it names or, adapting, by the adapted copy."""
+        """The request, answered by the model it names or, adapting, by its document's adapted copy."""
         self._last = request
         if request.words is not None:
             request.words.follow(request.prefix)
         if request.adapt:
-            restart, self._restart = self._restart, None
-            if restart is not None or self.adapter is None or self.adapter.base is not request.sampler:
-                self.adapter = Adapter(request.sampler)
-                self.adapter.feed(restart or "")
+            restart = self._restarts.pop(request.document, None)
+            adapter = self.adapters.get(request.document)
+            if restart is not None or adapter is None or adapter.base is not request.sampler:
+                adapter = self.adapters[request.document] = Adapter(request.sampler)
+                adapter.feed(restart or "")
+            self.adapter = adapter
             self.adapter.follow(request.prefix)
             request = dataclasses.replace(request, sampler=self.adapter.sampler)
         if self.primes is None or self.primes.sampler is not request.sampler:
@@ -217,10 +234,12 @@ class LatestOnly(Generic[T]):
         self._item: T | None = None
         self._ready = threading.Condition()
 
-    def put(self, item: T) -> None:
+    def put(self, item: T) -> T | None:
+        """Leave `item`; the one it replaced, if one waited."""
         with self._ready:
-            self._item = item
+            replaced, self._item = self._item, item
             self._ready.notify()
+            return replaced
 
     @property
     def waiting(self) -> bool:

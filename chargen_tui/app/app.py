@@ -13,13 +13,14 @@ import signal
 from pathlib import Path
 from typing import Literal
 
-from textual import on
+from textual import messages, on
 from textual.app import App
 from textual.binding import Binding
 
 from ..control import printable
 from ..run_dir import RunDir
 from ..suggest import PREDICT
+from .keys import browser_key
 from .screens.dialogs import Choice
 from .screens.training import TrainingScreen
 from .screens.writing import WritingScreen
@@ -45,6 +46,7 @@ class ChargenApp(App):
         super().__init__()
         self.start_mode = mode
         self.leaving = False
+        self.exiting = False  # the app itself asked to exit (`exit`), rather than its browser tab closing
         self.training = TrainingScreen(watched=watch)
         self.writing = WritingScreen(run, document, sample_seed=sample_seed, autosave_folder=autosave_folder,
                                      suggest_mode=suggest_mode, adapting=adapting, encoding=encoding,
@@ -68,6 +70,12 @@ class ChargenApp(App):
         # Whatever a notification quotes, its control characters never reach the terminal (the
         # callers show outside strings through `shown` already; this holds if one forgets).
         super().notify(printable(message), title=printable(title), **options)
+
+    def get_key_display(self, binding: Binding) -> str:
+        # In a browser, a key the browser keeps for itself is shown as the key that does the same there.
+        if self.is_web and binding.key != browser_key(binding.key):
+            return super().get_key_display(binding.with_key(browser_key(binding.key)))
+        return super().get_key_display(binding)
 
     @on(TrainingScreen.BestModelSaved)
     def _offer_trained_run(self, message: TrainingScreen.BestModelSaved) -> None:
@@ -99,6 +107,19 @@ class ChargenApp(App):
         os._exit(1)
 
     # --- quitting ---------------------------------------------------------------------------
+    def exit(self, *args, **kwargs) -> None:
+        self.exiting = True
+        super().exit(*args, **kwargs)
+
+    @on(messages.ExitApp)
+    def _leave_with_the_browser(self, message: messages.ExitApp) -> None:
+        """Served in a browser (textual-serve), a closed tab, a reload or a lost connection ends the app
+        with ExitApp, the app never asked (so does Ctrl-C in the server's terminal): leave as after a
+        hang-up (`leave_now`), the unsaved text kept in the autosave copy, a training checkpointed."""
+        if not self.exiting:
+            message.prevent_default()  # App's own handler would end the app at once
+            self.leave_now()
+
     def action_quit(self) -> None:
         if self.training.running and self.training.stop_event.is_set():  # a long batch is ending
             self.push_screen(Choice("Training is still finishing its current batch. Quit now? The last "

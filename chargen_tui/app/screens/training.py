@@ -30,6 +30,7 @@ from ...events import (ONE_TEXT, BatchProgress, CheckpointSaved, EpochEnd, Event
                        Stopped, TrainingStarted, controls_removed, duration, position, started_from)
 from ...plan import RunPlan, plan_run
 from ...run_dir import RunDir
+from ..keys import also_in_a_browser
 from ..wording import say, say_failed, shown
 from ..widgets.loss_chart import LossChart
 from ..widgets.samples_view import SamplesView
@@ -55,10 +56,10 @@ class EngineEvent(Message):
 
 class TrainingScreen(Screen):
     BINDINGS = [
-        Binding("f5", "start", "Start"),
+        Binding(also_in_a_browser("f5"), "start", "Start"),
         Binding("f6", "resume", "Resume"),
         Binding("f7", "stop", "Stop"),
-        Binding("ctrl+t", "app.switch_mode('write')", "Write"),
+        Binding(also_in_a_browser("ctrl+t"), "app.switch_mode('write')", "Write"),
     ]
 
     @dataclass

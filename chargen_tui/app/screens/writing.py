@@ -26,9 +26,11 @@ from ...memory import Memory
 from ...pretrained import default_run_dir
 from ...run_dir import RunDir
 from ...sampling import Sampler
-from ...predict import THRESHOLD
-from ...suggest import PREDICT, SAMPLE, Request, Suggester
+from ...adapt import READ_FIRST
+from ...predict import THRESHOLD, THRESHOLD_RANGE
+from ...suggest import PREDICT, SAMPLE, TEMPERATURE_RANGE, Request, Suggester, prefix_chars
 from ...words import Words
+from ..keys import also_in_a_browser
 from ..widgets.ghost_editor import GhostEditor
 from ..wording import say, shown
 from .dialogs import Choice, PathPrompt
@@ -37,18 +39,16 @@ from .memory_dialog import MemoryDialog
 
 AUTOSAVE_SECONDS = 5.0
 TEMPERATURE_STEP = 0.1
-TEMPERATURE_RANGE = (0.1, 2.0)
 # Beyond either, Textual's editor takes two seconds or more here to lay the text out (on opening it,
 # and again when the terminal is resized): the app says so. Typing is not slowed.
 LONG_DOCUMENT_LINES = 150_000
 LONG_DOCUMENT_CHARS = 4_000_000
-ADAPT_READS = 50_000  # characters of an opened document the adapted model reads first (~12 s, between keys)
 # What an empty editor says (a newcomer's first screen): predict mode shows no ghost until the model
 # is sure of something, so the page alone would say nothing.
 EMPTY_PAGE = ("Write here. As you type, the model proposes what comes next in dim italics after the "
               "cursor: Tab takes it, Ctrl+Right one word, Esc hides it. Ctrl+S saves; Ctrl+T trains a "
               "model on your own text.")
-THRESHOLDS = (0.05, 0.1, 0.15, THRESHOLD, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # F2 steps up, F3 down
+THRESHOLDS = (THRESHOLD_RANGE[0], 0.1, 0.15, THRESHOLD, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, THRESHOLD_RANGE[1])  # F2 up, F3 down
 
 
 @dataclass
@@ -69,13 +69,13 @@ class WritingScreen(Screen):
         Binding("f2", "bolder(-1)", "Safer", tooltip="predict: likelier suggestions only; sample: a lower temperature"),
         Binding("f3", "bolder(1)", "Bolder", tooltip="predict: less likely ones too; sample: a higher temperature"),
         Binding("f4", "toggle_autocomplete", "Auto"),
-        Binding("f5", "switch_suggestions", "Mode", tooltip="predict (the likeliest words) or sample (inspiration)"),
+        Binding(also_in_a_browser("f5"), "switch_suggestions", "Mode", tooltip="predict (the likeliest words) or sample (inspiration)"),
         Binding("f8", "toggle_adapting", "Adapt", tooltip="a copy of the model learns from the text as you write"),
         Binding("f9", "show_memory", "Memory", tooltip="the words learned from what you write: forget them, "
                 "or pause learning from this document"),
         Binding("ctrl+o", "open_document", "Open", show=False),
         Binding("ctrl+l", "choose_model", "Model", show=False),
-        Binding("ctrl+t", "app.switch_mode('train')", "Train"),
+        Binding(also_in_a_browser("ctrl+t"), "app.switch_mode('train')", "Train"),
     ]
 
     # init=False: no watcher runs for the values given before the screen is mounted.
@@ -175,7 +175,7 @@ class WritingScreen(Screen):
         self.sampler, self.model_name, self.model_note = message.sampler, _model_name(message.run), ""
         self.words = Words.for_run(message.run, message.sampler, self.memory.learned)
         self._learn_from_here()
-        self.editor.context_chars = max(256, message.sampler.seq_len)
+        self.editor.context_chars = prefix_chars(message.sampler)
         self._adapt_anew()
         self.editor.request_suggestions()
 
@@ -216,7 +216,7 @@ class WritingScreen(Screen):
     @work(thread=True, exit_on_error=False, group="suggest")
     def _compute_suggestions(self) -> None:
         worker = get_current_worker()
-        self.suggester.serve(lambda prefix, alternatives: self.post_message(SuggestionsReady(prefix, alternatives)),
+        self.suggester.serve(lambda request, alternatives: self.post_message(SuggestionsReady(request.prefix, alternatives)),
                              lambda: worker.is_cancelled)
 
     @on(SuggestionsReady)
@@ -240,8 +240,8 @@ class WritingScreen(Screen):
 
     def _adapt_anew(self) -> None:
         """A new document or model: adaptation starts again from the model as loaded, reading the
-        text before the cursor (its last ADAPT_READS characters) first."""
-        self.suggester.restart_adaptation(self.editor.text_before_cursor(ADAPT_READS))
+        text before the cursor (its last READ_FIRST characters) first."""
+        self.suggester.restart_adaptation(self.editor.text_before_cursor(READ_FIRST))
 
     # --- the memory of the writer's words ---------------------------------------------------
     def _read_memory(self) -> None:

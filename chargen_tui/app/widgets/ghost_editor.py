@@ -20,7 +20,8 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import DocumentNavigator, Edit, EditResult, WrappedDocument
 
 from ...predict import NEXT_WORD
-from ...suggest import kept_after
+from ...suggest import PREFIX_CHARS, kept_after
+from ..keys import also_in_a_browser
 from .exact_document import ExactDocument, as_typed
 
 
@@ -37,7 +38,7 @@ class GhostEditor(TextArea):
         Binding("tab", "accept", "Accept"),
         Binding("ctrl+right", "accept_word", "Word"),
         Binding("escape", "hide", "Hide"),
-        Binding("ctrl+n", "next_suggestion", "Next"),
+        Binding(also_in_a_browser("ctrl+n"), "next_suggestion", "Next"),
     ]
 
     autocomplete: reactive[bool] = reactive(True, init=False)
@@ -55,7 +56,7 @@ class GhostEditor(TextArea):
             return isinstance(message, GhostEditor.SuggestionWanted)  # only the newest prefix matters
 
     def __init__(self, text: str = "", **kwargs) -> None:
-        self.context_chars = 256  # how much text before the cursor a prefix holds (the screen sets the model's window)
+        self.context_chars = PREFIX_CHARS  # how much text before the cursor a prefix holds (the screen sets the model's window)
         self._alternatives: list[str] = []  # continuations valid at the cursor; the shown one is [_choice]
         self._choice = 0
         self._prefix: str | None = None  # the prefix the alternatives (or the pending request) belong to

@@ -1,0 +1,1 @@
+"""`chargen-tui lsp`: the model's suggestions in the writer's own editor (server.py)."""
