@@ -48,7 +48,10 @@ class Editor:
 
     def end(self) -> types.Position:
         lines = self.text.split("\n")
-        return types.Position(line=len(lines) - 1, character=len(lines[-1].encode("utf-16-le")) // 2)
+        return types.Position(line=len(lines) - 1, character=self.units(lines[-1]))
+
+    def units(self, line: str) -> int:
+        return len(line.encode("utf-16-le")) // 2
 
     async def ghost(self) -> str | None:
         """The inline completion at the end of the text (its first item), None when there is none."""
@@ -78,7 +81,7 @@ class Editor:
 
 
 @contextlib.asynccontextmanager
-async def editor(tmp_path, options: dict | None = None, data=None):
+async def editor(tmp_path, options: dict | None = None, data=None, client_info=None):
     """The server started as an editor starts it, initialized with `options`, and shut down cleanly
     after the test (its exit status checked); `data`: the writer's data folder (the memory)."""
     client = LanguageClient("test-editor", "1")
@@ -88,7 +91,7 @@ async def editor(tmp_path, options: dict | None = None, data=None):
     client.feature(types.WINDOW_SHOW_MESSAGE)(lambda params: session.shown.append(params.message))
     try:
         result = await client.initialize_async(types.InitializeParams(
-            capabilities=types.ClientCapabilities(), initialization_options=options))
+            capabilities=types.ClientCapabilities(), initialization_options=options, client_info=client_info))
         assert result.server_info.version == __version__
         assert result.capabilities.inline_completion_provider is not None  # advertised: editors ask for it
         assert result.capabilities.completion_provider is not None
@@ -115,6 +118,15 @@ async def test_the_editor_gets_the_ghost_inline_and_the_alternatives_as_completi
         assert await session.ghost() == "me "
         session.type("me, 😀\nthe king said: once upon a ti")  # a new line, and a character of two UTF-16 units
         assert await session.ghost() == "me "
+
+
+async def test_emacs_lsp_mode_counts_characters_and_is_understood(tmp_path):
+    """lsp-mode offers no position encoding and counts characters, not UTF-16 units (its issue #2080)."""
+    async with editor(tmp_path, client_info=types.ClientInfo(name="emacs", version="28.2")) as session:
+        session.units = len  # this client's count
+        session.open("😀 I paid with my credit c")  # the emoji is 2 UTF-16 units, 1 character
+        assert await session.wait_for_model() == "ard"
+        assert [item.text_edit.range.start.character for item in await session.completions()][:1] == [24]
 
 
 async def test_settings_come_at_start_and_change_while_writing(tmp_path):

@@ -209,6 +209,8 @@ async def test_the_footer_shows_the_browser_keys_only_when_served(web, tmp_path,
     async with app.run_test(size=(160, 24)) as pilot:
         await pilot.pause()
         writing = footer_text(app)
+        placeholder = app.writing.editor.placeholder  # the empty page names the key that trains, as served
+        assert ("Ctrl+G trains" if web else "Ctrl+T trains") in str(placeholder), placeholder
         await pilot.press("ctrl+g")  # the browser's key for ctrl+t, which works in a terminal too
         await pilot.pause()
         assert isinstance(app.screen, TrainingScreen)

@@ -35,3 +35,10 @@ def also_in_a_browser(key: str) -> str:
 def browser_key(key: str) -> str:
     """The key to show for `key` in a browser: its second key if a browser keeps `key`, else `key`."""
     return BROWSER_KEYS.get(key, key)
+
+
+def key_name(key: str, web: bool) -> str:
+    """How the app's sentences name `key` ("Ctrl+T"); in a browser (`web`), its second key if a
+    browser keeps it."""
+    shown = browser_key(key) if web else key
+    return "+".join(part.capitalize() for part in shown.split("+"))

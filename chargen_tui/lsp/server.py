@@ -46,7 +46,7 @@ class GhostServer(LanguageServer):
 
     # --- life -------------------------------------------------------------------------------
     def on_initialize(self, params: types.InitializeParams) -> None:
-        self.documents.encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        self.documents.encoding = _position_encoding(params, self.workspace.position_encoding)
         self._apply(params.initialization_options)
         self.ghosts.start(asyncio.get_running_loop())
         self._saving = asyncio.ensure_future(self._keep_memory())
@@ -121,6 +121,17 @@ class GhostServer(LanguageServer):
         if alternatives is None or self.documents.open.get(uri) is not document or document.version != version:
             return None
         return prefix, alternatives
+
+
+def _position_encoding(params: types.InitializeParams, agreed: str | None) -> str:
+    """The units the client's positions count. Emacs' lsp-mode, until it offers encodings, counts
+    characters whatever the protocol says (its issue #2080): after an emoji its every position on
+    the line would be off by one."""
+    general = params.capabilities.general
+    offered = general.position_encodings if general else None
+    if params.client_info and params.client_info.name == "emacs" and not offered:
+        return types.PositionEncodingKind.Utf32
+    return agreed or types.PositionEncodingKind.Utf16
 
 
 class _Protocol(LanguageServerProtocol):

@@ -30,7 +30,7 @@ from ...adapt import READ_FIRST
 from ...predict import THRESHOLD, THRESHOLD_RANGE
 from ...suggest import PREDICT, SAMPLE, TEMPERATURE_RANGE, Request, Suggester, prefix_chars
 from ...words import Words
-from ..keys import also_in_a_browser
+from ..keys import also_in_a_browser, key_name
 from ..widgets.ghost_editor import GhostEditor
 from ..wording import say, shown
 from .dialogs import Choice, PathPrompt
@@ -46,7 +46,7 @@ LONG_DOCUMENT_CHARS = 4_000_000
 # What an empty editor says (a newcomer's first screen): predict mode shows no ghost until the model
 # is sure of something, so the page alone would say nothing.
 EMPTY_PAGE = ("Write here. As you type, the model proposes what comes next in dim italics after the "
-              "cursor: Tab takes it, Ctrl+Right one word, Esc hides it. Ctrl+S saves; Ctrl+T trains a "
+              "cursor: Tab takes it, Ctrl+Right one word, Esc hides it. Ctrl+S saves; {train} trains a "
               "model on your own text.")
 THRESHOLDS = (THRESHOLD_RANGE[0], 0.1, 0.15, THRESHOLD, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, THRESHOLD_RANGE[1])  # F2 up, F3 down
 
@@ -123,7 +123,8 @@ class WritingScreen(Screen):
         self.words: Words | None = None  # the model's words and the writer's (words.py), once a model is loaded
 
     def compose(self) -> ComposeResult:
-        yield GhostEditor(id="editor", compact=True, placeholder=EMPTY_PAGE)
+        yield GhostEditor(id="editor", compact=True,
+                          placeholder=EMPTY_PAGE.format(train=key_name("ctrl+t", self.app.is_web)))
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)
 
