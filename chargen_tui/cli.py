@@ -230,13 +230,19 @@ def _finished_run(path: str | None) -> RunDir:
 
 # --- the app ----------------------------------------------------------------------------------
 def _write(args: argparse.Namespace) -> int:
-    run = _finished_run(args.run_dir)  # fail fast, before the screen
+    run, document = _writing_inputs(args)
+    return _run_app(mode="write", run=run, document=document, suggest_mode=args.mode, adapting=args.adapt,
+                    encoding=args.encoding)
+
+
+def _writing_inputs(args: argparse.Namespace) -> tuple[RunDir, Path | None]:
+    """The run folder and the document of `write`'s options, checked: fail fast, before the screen."""
+    run = _finished_run(args.run_dir)
     document = Path(args.file) if args.file else None
     check_encoding(args.encoding)
     if document is not None:  # a binary file, or one not in --encoding: one line now, not a broken screen
         open_document(document, args.encoding)
-    return _run_app(mode="write", run=run, document=document, suggest_mode=args.mode, adapting=args.adapt,
-                    encoding=args.encoding)
+    return run, document
 
 
 def _watch(args: argparse.Namespace) -> int:
@@ -297,11 +303,7 @@ def _serve(args: argparse.Namespace) -> int:
     from . import serve  # textual-serve (aiohttp) loads for this command only
 
     serve.check_address(args.host, args.port, args.public)  # everything checked before listening
-    run = _finished_run(args.run_dir)
-    check_encoding(args.encoding)
-    document = Path(args.file) if args.file else None
-    if document is not None:
-        open_document(document, args.encoding)
+    run, document = _writing_inputs(args)
     serve.check_port_free(args.host, args.port)
     for stream, line in serve.instructions(args.host, args.port, args.public, "SSH_CONNECTION" in os.environ):
         Console(stderr=stream == "stderr", soft_wrap=True).print(Text(printable(line)))
@@ -338,6 +340,27 @@ def _add_knobs(train: argparse.ArgumentParser) -> None:
         else:
             metavar = declared.metavar or {float: "X", int: "N"}.get(kind, "NAME")
             train.add_argument(flag, dest=name, type=kind, default=None, help=help_text, metavar=metavar)
+
+
+def _add_model_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
+                         help="run folder of the model (default: the model that ships with chargen-tui)")
+
+
+def _add_writing_options(command: argparse.ArgumentParser) -> None:
+    """The model and the document of the writing screen (`write`, and each of `serve`'s browser tabs)."""
+    _add_model_argument(command)
+    command.add_argument("--file", metavar="DOC", help="text file to edit (created on save if missing)")
+    command.add_argument("--encoding", default="utf-8", metavar="NAME",
+                         help="the text encoding DOC is read and saved in, also for files opened with ctrl+o "
+                         "(default: utf-8)")
+    command.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT,
+                         help="predict: the likeliest words, shown only when likely (F2 safer, F3 bolder); "
+                         "sample: a continuation sampled at a temperature, always, for inspiration "
+                         "(F5 switches; default: predict)")
+    command.add_argument("--no-adapt", dest="adapt", action="store_false",
+                         help="suggest with the model as trained; by default a copy of it learns from the document "
+                         "as you write (F8 switches; the run folder is never changed)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -380,19 +403,7 @@ def _parser() -> argparse.ArgumentParser:
     write = commands.add_parser("write", help="write with the model's suggestions (the app's writing screen)",
                                 description="Open the editor: the model continues the text before the "
                                 "cursor as dimmed ghost text; Tab accepts it.")
-    write.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
-                       help="run folder of the model (default: the model that ships with chargen-tui)")
-    write.add_argument("--file", metavar="DOC", help="text file to edit (created on save if missing)")
-    write.add_argument("--encoding", default="utf-8", metavar="NAME",
-                       help="the text encoding DOC is read and saved in, also for files opened with ctrl+o "
-                       "(default: utf-8)")
-    write.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT,
-                       help="predict: the likeliest words, shown only when likely (F2 safer, F3 bolder); "
-                       "sample: a continuation sampled at a temperature, always, for inspiration "
-                       "(F5 switches; default: predict)")
-    write.add_argument("--no-adapt", dest="adapt", action="store_false",
-                       help="suggest with the model as trained; by default a copy of it learns from the document "
-                       "as you write (F8 switches; the run folder is never changed)")
+    _add_writing_options(write)
     write.set_defaults(run=_write)
 
     memory = commands.add_parser("memory", help="what the ghost learned of the words you write: see it, forget it",
@@ -410,8 +421,7 @@ def _parser() -> argparse.ArgumentParser:
                               description="Serve the model's suggestions over the Language Server Protocol: "
                               "textDocument/inlineCompletion (the ghost text) and textDocument/completion (the "
                               "alternatives). Your editor starts it; settings come as initializationOptions.")
-    lsp.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
-                     help="run folder of the model (default: the model that ships with chargen-tui)")
+    _add_model_argument(lsp)
     lsp.set_defaults(run=_lsp)
 
     serve = commands.add_parser("serve", help="the app in a web browser (textual-serve), on this machine only "
@@ -419,19 +429,13 @@ def _parser() -> argparse.ArgumentParser:
                                 "browser tab runs `chargen-tui write` with these options. There is no password, so "
                                 "it listens on 127.0.0.1 only; from another machine, tunnel to it with "
                                 "`ssh -L 8000:127.0.0.1:8000 HOST` and open http://localhost:8000.")
-    serve.add_argument("run_dir", metavar="RUN_DIR", nargs="?",
-                       help="run folder of the model (default: the model that ships with chargen-tui)")
+    _add_writing_options(serve)
     serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default: 8000)")
     serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1, "
                        "this machine only); any other needs --public-no-password")
     serve.add_argument("--public-no-password", dest="public", action="store_true",
                        help="allow a --host other than loopback: anyone who reaches the port can use the app, "
                        "and through it read and write your files")
-    serve.add_argument("--file", metavar="DOC", help="text file to edit (created on save if missing)")
-    serve.add_argument("--encoding", default="utf-8", metavar="NAME", help="DOC's encoding, as for write "
-                       "(default: utf-8)")
-    serve.add_argument("--mode", choices=(PREDICT, SAMPLE), default=PREDICT, help="as for write (default: predict)")
-    serve.add_argument("--no-adapt", dest="adapt", action="store_false", help="as for write")
     serve.set_defaults(run=_serve)
 
     watch = commands.add_parser("watch", help="follow a training that another terminal runs (read only)")

@@ -95,11 +95,8 @@ def write_command(run_dir: Path | None, document: Path | None, mode: str, adapt:
 
 def url(host: str, port: int) -> str:
     """The address to open in a browser: an IPv6 address in brackets; all interfaces as this machine's name."""
-    if host in ("0.0.0.0", "::", ""):
-        host = socket.gethostname()
-    elif ":" in host and not host.startswith("["):
-        host = f"[{host}]"
-    return f"http://{host}:{port}"
+    shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else _bracketed(host)
+    return f"http://{shown}:{port}"
 
 
 def instructions(host: str, port: int, public: bool, over_ssh: bool) -> list[tuple[str, str]]:
@@ -112,12 +109,13 @@ def instructions(host: str, port: int, public: bool, over_ssh: bool) -> list[tup
     lines.append(("stdout", f"open {url(host, port)} in a browser (Ctrl-C here stops the server and its sessions)"))
     if over_ssh and is_loopback(host):
         address = url("localhost", port)
-        lines.append(("stdout", f"from your own machine: ssh -L {port}:{_host_for_ssh(host)}:{port} "
+        lines.append(("stdout", f"from your own machine: ssh -L {port}:{_bracketed(host)}:{port} "
                       f"{socket.gethostname()}, then open {address}"))
     return lines
 
 
-def _host_for_ssh(host: str) -> str:
+def _bracketed(host: str) -> str:
+    """`host` as a URL or `ssh -L` names it: an IPv6 address in brackets."""
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 

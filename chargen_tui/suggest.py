@@ -160,9 +160,8 @@ class Suggester:
         self._restarts: dict[Hashable, str] = {}  # by document, the text to read first when adapting anew
         self._last: Request | None = None
 
-    def ask(self, request: Request) -> Request | None:
-        """Queue `request`; the request it replaced, if one waited (it will not be answered)."""
-        return self.requests.put(request)
+    def ask(self, request: Request) -> None:
+        self.requests.put(request)
 
     def restart_adaptation(self, text: str, document: Hashable = None) -> None:
         """Adapt anew from the loaded model (a document was opened, or a model loaded), reading `text`
@@ -234,12 +233,10 @@ class LatestOnly(Generic[T]):
         self._item: T | None = None
         self._ready = threading.Condition()
 
-    def put(self, item: T) -> T | None:
-        """Leave `item`; the one it replaced, if one waited."""
+    def put(self, item: T) -> None:
         with self._ready:
-            replaced, self._item = self._item, item
+            self._item = item
             self._ready.notify()
-            return replaced
 
     @property
     def waiting(self) -> bool:

@@ -106,15 +106,16 @@ class Ghosts:
         self.suggester.forget(document)
 
     def configure(self, settings: Settings) -> None:
-        if settings.memory != self.settings.memory:
-            self.save_memory()
-            self.settings = settings
+        memory_switched = settings.memory != self.settings.memory
+        if memory_switched:
+            self.save_memory()  # what was learned so far, if the memory was on
+        self.settings = settings
+        if memory_switched:
             self.memory = Memory(None)
             self._read_memory()
             if self._words is not None:
                 self._words = Words(self._words.sources, self._learned())
             self._documents.clear()
-        self.settings = settings
 
     def _learned(self) -> Learned:
         return self.memory.learned if self.settings.memory else Learned()
@@ -122,8 +123,7 @@ class Ghosts:
     def _words_of(self, document: Hashable) -> Words:
         words = self._documents.get(document)
         if words is None:
-            shared = self._words
-            words = self._documents[document] = Words(lambda: shared.sources, shared.learned)
+            words = self._documents[document] = Words(self._words.sources, self._words.learned)
             words.skip_to()  # the text already there is not the writer's typing now
             words.paused = self.memory.is_paused(self._paths.get(document))
         return words

@@ -41,8 +41,8 @@ class GhostServer(LanguageServer):
         self.documents = Documents()
         self.ghosts = Ghosts(run, Settings(), memory_folder, say=self.show_problem)
         self._saving: asyncio.Task | None = None
-        for method, options in FEATURES.items():
-            self.feature(method, options)(_handler(method))
+        for method, (name, options) in FEATURES.items():
+            self.feature(method, options)(_handler(name))
 
     # --- life -------------------------------------------------------------------------------
     def on_initialize(self, params: types.InitializeParams) -> None:
@@ -156,24 +156,20 @@ class _Protocol(LanguageServerProtocol):
         self._server.ghosts.closed(params.text_document.uri)
 
 
-# The protocol's methods this server answers (pygls registers plain functions: `ls` is the server).
+# The protocol's methods this server answers: GhostServer's method for each, and its options.
 FEATURES = {
-    types.INITIALIZE: None,
-    types.WORKSPACE_DID_CHANGE_CONFIGURATION: None,
-    types.SHUTDOWN: None,
+    types.INITIALIZE: ("on_initialize", None),
+    types.WORKSPACE_DID_CHANGE_CONFIGURATION: ("on_configuration", None),
+    types.SHUTDOWN: ("on_shutdown", None),
     # pygls advertises inline completion only when it is registered with its options
-    types.TEXT_DOCUMENT_INLINE_COMPLETION: types.InlineCompletionOptions(),
-    types.TEXT_DOCUMENT_COMPLETION: types.CompletionOptions(),
+    types.TEXT_DOCUMENT_INLINE_COMPLETION: ("on_inline_completion", types.InlineCompletionOptions()),
+    types.TEXT_DOCUMENT_COMPLETION: ("on_completion", types.CompletionOptions()),
 }
-_METHODS = {types.INITIALIZE: "on_initialize", types.WORKSPACE_DID_CHANGE_CONFIGURATION: "on_configuration",
-            types.SHUTDOWN: "on_shutdown", types.TEXT_DOCUMENT_INLINE_COMPLETION: "on_inline_completion",
-            types.TEXT_DOCUMENT_COMPLETION: "on_completion"}
 
 
-def _handler(method: str):
-    """A function for pygls to register (it marks what it registers, which a bound method refuses)
-    that calls the server's method of the same job."""
-    name = _METHODS[method]
+def _handler(name: str):
+    """A function for pygls to register (it marks what it registers, which a bound method refuses;
+    `ls` is the server) that calls the server's method `name`."""
     if asyncio.iscoroutinefunction(getattr(GhostServer, name)):
         async def handle(ls: GhostServer, params):
             return await getattr(ls, name)(params)
